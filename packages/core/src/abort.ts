@@ -1,0 +1,74 @@
+import { systemClock, type Clock } from './clock.js';
+
+/** Rejection used when an AbortSignal ends a wait; `name` is 'AbortError' as in the platform. */
+export class AbortError extends Error {
+  override readonly name = 'AbortError';
+  readonly code = 'ABORTED';
+  constructor(message = 'The operation was aborted', options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export function isAbortError(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: unknown }).code === 'ABORT_ERR');
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortReason(signal);
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AbortError();
+}
+
+/** Waits `ms` on `clock`; rejects with an AbortError as soon as `signal` aborts, clearing the timer. */
+export function sleep(ms: number, signal?: AbortSignal, clock: Clock = systemClock): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = (): void => {
+      cancel();
+      reject(abortReason(signal!));
+    };
+    const cancel = clock.setTimer(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Resolves (never rejects) when `signal` aborts: handy inside `Promise.race` in loops. */
+export function whenAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * A signal that aborts when any of `signals` does. Unlike AbortSignal.any, the returned `dispose`
+ * detaches the listeners, so long-lived parent signals do not accumulate them.
+ */
+export function linkSignals(...signals: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const cleanups: (() => void)[] = [];
+  for (const s of signals) {
+    if (!s) continue;
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    const onAbort = (): void => controller.abort(s.reason);
+    s.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => s.removeEventListener('abort', onAbort));
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const c of cleanups) c();
+      cleanups.length = 0;
+    },
+  };
+}

@@ -1,0 +1,24 @@
+export { AbortError, abortReason, isAbortError, linkSignals, sleep, throwIfAborted, whenAborted } from './abort.js';
+export {
+  classifyAwsError,
+  NETWORK_ERROR_CODES,
+  THROTTLING_ERROR_NAMES,
+  TRANSIENT_ERROR_NAMES,
+  type AwsErrorKind,
+  type ClassifiedAwsError,
+} from './aws-errors.js';
+export { backoffDelay, isRetriable, retry, type BackoffOptions, type RetryOptions } from './backoff.js';
+export { ManualClock, MAX_TIMER_DELAY_MS, systemClock, type Clock } from './clock.js';
+export { TypedEmitter } from './events.js';
+export { activeResources, leakedResources } from './handles.js';
+export { childLogger, errorFields, MemoryLogger, silentLogger, type LogEntry, type Logger, type LogLevel } from './logger.js';
+export {
+  InMemoryMetricsSink,
+  noopMetricsSink,
+  type MetricDatum,
+  type MetricsSink,
+  type MetricSummary,
+  type MetricUnit,
+} from './metrics.js';
+export { seededRandom } from './random.js';
+export { Semaphore } from './semaphore.js';
