@@ -1,1 +1,11 @@
-export {};
+export { startMockServer, MockServer, type MockClientConfig, type MockCredentials } from './server.js';
+export { DEFAULTS, resolveMockServerOptions, type InitialStream, type MockServerOptions, type ResolvedMockServerOptions } from './options.js';
+export { DEFAULT_LIMITS, NO_LIMITS, resolveLimits, type Limits } from './limits.js';
+export { FaultInjector, validateFaultConfig, type FaultConfig, type FaultDecision, type FaultRule } from './faults.js';
+export { AwsErrorName, MockConfigError, MockError, MockErrorCode, ServiceError } from './errors.js';
+export { KinesisEngine, ON_DEMAND_SHARD_COUNT, type EngineOptions, type PutEntry, type StartingPosition, type StreamRef } from './engine.js';
+export { ConsumerState, formatShardId, parseShardId, ShardState, StreamState, type StreamMode, type StreamStatus } from './model.js';
+export { formatSequenceNumber, parseSequenceNumber } from './sequence-number.js';
+export { encodeEventStreamMessage } from './event-stream.js';
+export { verifySigV4, type AuthOptions } from './sigv4.js';
+export type { EndSubscriptionsOptions } from './subscriptions.js';

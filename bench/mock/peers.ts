@@ -1,0 +1,191 @@
+/**
+ * The servers the mock is compared with: kinesalite (in process), kinesis-mock (the kinesis-local
+ * npm build, as a child process) and a do-nothing server that answers valid PutRecords/GetRecords
+ * responses without storing anything (the ceiling the client allows).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface Target {
+  name: string;
+  endpoint: string;
+  close(): Promise<void>;
+  /** CPU time (µs) the target's process has used so far, when it runs in its own process. */
+  cpuMicros?: () => Promise<number>;
+}
+
+/** Starts `server-child.ts <which>` and talks to it over stdin/stdout. */
+export async function startChildTarget(which: 'ours' | 'kinesalite' | 'noop', name: string): Promise<Target> {
+  const child = spawn(process.execPath, ['--conditions=@kinesis-kit/source', '--import', 'tsx', path.join(here, 'server-child.ts'), which], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const nextLine = () =>
+    new Promise<string>((resolve, reject) => {
+      waiting.push(resolve);
+      child.once('exit', (code) => reject(new Error(`${which} exited with ${code}`)));
+    });
+  const ready = await nextLine();
+  if (!ready.startsWith('READY ')) throw new Error(`${which}: unexpected ${ready}`);
+  return {
+    name,
+    endpoint: ready.slice('READY '.length),
+    cpuMicros: async () => {
+      const reply = nextLine();
+      child.stdin.write('cpu\n');
+      return Number((await reply).slice('CPU '.length));
+    },
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startKinesalite(): Promise<Target> {
+  const kinesalite = require('kinesalite') as (o: object) => http.Server;
+  const server = kinesalite({ ssl: false, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: 'kinesalite',
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`kinesis-local exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error('kinesis-local did not start in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** CPU time of another process from /proc (Linux; clock ticks of 10 ms). */
+async function procCpuMicros(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** kinesis-mock (Scala.js): needs its cert path in the env; binds 0.0.0.0; escalate to SIGKILL on stop. */
+export async function startKinesisLocal(streams: string): Promise<Target> {
+  const dir = path.dirname(require.resolve('kinesis-local/package.json'));
+  const plain = await freePort();
+  const tls = await freePort();
+  const child = spawn(process.execPath, [path.join(dir, 'main.js')], {
+    env: {
+      ...process.env,
+      KINESIS_MOCK_CERT_PATH: path.join(dir, 'server.json'),
+      KINESIS_MOCK_PLAIN_PORT: String(plain),
+      KINESIS_MOCK_TLS_PORT: String(tls),
+      LOG_LEVEL: 'WARN',
+      INITIALIZE_STREAMS: streams,
+      CREATE_STREAM_DURATION: '0ms',
+      SHARD_LIMIT: '100',
+    },
+    stdio: 'ignore',
+  });
+  await waitForPort(plain, child, 30_000);
+  return {
+    name: 'kinesis-mock (kinesis-local)',
+    endpoint: `http://127.0.0.1:${plain}`,
+    cpuMicros: async () => procCpuMicros(child.pid!),
+    close: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Answers PutRecords (one entry per record sent) and GetRecords (a fixed batch) without storing anything. */
+export async function startDoNothing(recordBytes: number, batch: number): Promise<Target> {
+  const seq = '49000000000000000000000000000000000000000000000000000001';
+  const entry = `{"SequenceNumber":"${seq}","ShardId":"shardId-000000000000"}`;
+  const data = Buffer.alloc(recordBytes, 0x61).toString('base64');
+  const now = Date.now() / 1000;
+  const record = `{"SequenceNumber":"${seq}","ApproximateArrivalTimestamp":${now},"Data":"${data}","PartitionKey":"pk-0"}`;
+  const getBody = Buffer.from(`{"Records":[${new Array<string>(batch).fill(record).join(',')}],"NextShardIterator":"it","MillisBehindLatest":0}`);
+  const listShards = JSON.stringify({ Shards: [0, 1, 2, 3].map((i) => ({ ShardId: `shardId-00000000000${i}` })) });
+  const json = (res: http.ServerResponse, body: string | Buffer) => {
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const body = Buffer.concat(chunks).toString('latin1');
+      if (target.endsWith('.PutRecords')) {
+        const n = body.split('"PartitionKey"').length - 1;
+        json(res, `{"FailedRecordCount":0,"Records":[${new Array<string>(n).fill(entry).join(',')}]}`);
+      } else if (target.endsWith('.GetRecords')) json(res, getBody);
+      else if (target.endsWith('.GetShardIterator')) json(res, '{"ShardIterator":"it"}');
+      else if (target.endsWith('.ListShards')) json(res, listShards);
+      else if (target.endsWith('.DescribeStreamSummary')) json(res, '{"StreamDescriptionSummary":{"StreamStatus":"ACTIVE"}}');
+      else json(res, '{}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    name: 'do-nothing server',
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
