@@ -1,0 +1,149 @@
+import type { AwsErrorKind } from '@kinesis-kit/core';
+
+/** Stable codes of the consumer package's errors (matched by applications, so never renamed). */
+export const ConsumerErrorCode = {
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  LEASE_LOST: 'LEASE_LOST',
+  INVALID_CHECKPOINT: 'INVALID_CHECKPOINT',
+  CHECKPOINT_THROTTLED: 'CHECKPOINT_THROTTLED',
+  LEASE_TABLE_NOT_FOUND: 'LEASE_TABLE_NOT_FOUND',
+  LEASE_TABLE_NOT_ACTIVE: 'LEASE_TABLE_NOT_ACTIVE',
+  DYNAMODB_ERROR: 'DYNAMODB_ERROR',
+  COORDINATOR_STOPPED: 'COORDINATOR_STOPPED',
+} as const;
+export type ConsumerErrorCode = (typeof ConsumerErrorCode)[keyof typeof ConsumerErrorCode];
+
+export interface ConsumerErrorContext {
+  leaseKey?: string;
+  shardId?: string;
+  sequenceNumber?: string;
+  subSequenceNumber?: number;
+  tableName?: string;
+  field?: string;
+}
+
+/** Root of every error thrown by @kinesis-kit/consumer. */
+export class KinesisConsumerError extends Error {
+  override name = 'KinesisConsumerError';
+  readonly leaseKey: string | undefined;
+  readonly shardId: string | undefined;
+  readonly sequenceNumber: string | undefined;
+  readonly subSequenceNumber: number | undefined;
+  readonly tableName: string | undefined;
+  /** The option or argument at fault, for bad input. */
+  readonly field: string | undefined;
+
+  constructor(
+    readonly code: ConsumerErrorCode,
+    message: string,
+    readonly retriable: boolean,
+    options: ErrorOptions & ConsumerErrorContext = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.leaseKey = options.leaseKey;
+    this.shardId = options.shardId;
+    this.sequenceNumber = options.sequenceNumber;
+    this.subSequenceNumber = options.subSequenceNumber;
+    this.tableName = options.tableName;
+    this.field = options.field;
+  }
+}
+
+/** An option is missing or out of range. */
+export class ConsumerConfigError extends KinesisConsumerError {
+  override name = 'ConsumerConfigError';
+  constructor(field: string, message: string) {
+    super(ConsumerErrorCode.INVALID_CONFIG, `${field}: ${message}`, false, { field });
+  }
+}
+
+/**
+ * This worker no longer holds the lease (another worker took it, it expired locally, or it was
+ * released). Expected during rebalancing: stop processing the shard, never crash on it.
+ */
+export class LeaseLostError extends KinesisConsumerError {
+  override name = 'LeaseLostError';
+  constructor(leaseKey: string, shardId: string, message?: string, options: ErrorOptions = {}) {
+    super(ConsumerErrorCode.LEASE_LOST, message ?? `lease ${leaseKey} is no longer held by this worker`, false, {
+      ...options,
+      leaseKey,
+      shardId,
+    });
+  }
+}
+
+export type InvalidCheckpointReason = 'backwards' | 'beyond-delivered' | 'malformed' | 'shard-end-not-reached';
+
+/** A checkpoint that goes backwards, past the records delivered, or is not a sequence number. */
+export class InvalidCheckpointError extends KinesisConsumerError {
+  override name = 'InvalidCheckpointError';
+  constructor(
+    readonly reason: InvalidCheckpointReason,
+    message: string,
+    context: { leaseKey?: string; shardId?: string; sequenceNumber?: string; subSequenceNumber?: number; field?: string } = {},
+  ) {
+    super(ConsumerErrorCode.INVALID_CHECKPOINT, message, false, context);
+  }
+}
+
+/** DynamoDB throttled the checkpoint write after retries; the lease is still held: try again. */
+export class CheckpointThrottledError extends KinesisConsumerError {
+  override name = 'CheckpointThrottledError';
+  constructor(leaseKey: string, shardId: string, options: ErrorOptions = {}) {
+    super(ConsumerErrorCode.CHECKPOINT_THROTTLED, `checkpoint of ${leaseKey} throttled by DynamoDB`, true, {
+      ...options,
+      leaseKey,
+      shardId,
+    });
+  }
+}
+
+/** The lease table does not exist and may not be created (createTableIfMissing: false). */
+export class LeaseTableNotFoundError extends KinesisConsumerError {
+  override name = 'LeaseTableNotFoundError';
+  constructor(tableName: string, options: ErrorOptions = {}) {
+    super(
+      ConsumerErrorCode.LEASE_TABLE_NOT_FOUND,
+      `lease table ${tableName} does not exist and createTableIfMissing is false`,
+      false,
+      { ...options, tableName },
+    );
+  }
+}
+
+/** The lease table did not become ACTIVE in time. */
+export class LeaseTableNotActiveError extends KinesisConsumerError {
+  override name = 'LeaseTableNotActiveError';
+  constructor(tableName: string, status: string | undefined, waitedMillis: number) {
+    super(
+      ConsumerErrorCode.LEASE_TABLE_NOT_ACTIVE,
+      `lease table ${tableName} not ACTIVE after ${Math.round(waitedMillis)} ms (status ${status ?? 'unknown'})`,
+      true,
+      { tableName },
+    );
+  }
+}
+
+/** A DynamoDB call failed for a reason other than a failed condition (after the retries allowed). */
+export class DynamoDbOperationError extends KinesisConsumerError {
+  override name = 'DynamoDbOperationError';
+  constructor(
+    readonly operation: string,
+    /** The AWS error code (exception name) or socket error code. */
+    readonly awsCode: string,
+    readonly kind: AwsErrorKind,
+    retriable: boolean,
+    message: string,
+    options: ErrorOptions & { leaseKey?: string; tableName?: string } = {},
+  ) {
+    super(ConsumerErrorCode.DYNAMODB_ERROR, `${operation} failed: ${awsCode}: ${message}`, retriable, options);
+  }
+}
+
+/** The lease coordinator is stopped (or was never started). */
+export class CoordinatorStoppedError extends KinesisConsumerError {
+  override name = 'CoordinatorStoppedError';
+  constructor(message = 'the lease coordinator is stopped') {
+    super(ConsumerErrorCode.COORDINATOR_STOPPED, message, false);
+  }
+}

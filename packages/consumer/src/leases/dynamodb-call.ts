@@ -1,0 +1,76 @@
+import { abortReason, backoffDelay, classifyAwsError, errorFields, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { DynamoDbOperationError } from '../errors.js';
+
+/** How hard one lease-table call tries before giving up. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Attempts including the first (default 3). */
+  maxAttempts?: number;
+  /** Monotonic time (clock.monotonic()) after which no retry starts. */
+  deadline?: number;
+}
+
+export interface CallContext {
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  tableName: string;
+  /** Called before each backoff wait (for metrics and events). */
+  onRetry?: (operation: string, err: unknown, attempt: number) => void;
+}
+
+const BACKOFF = { baseMs: 100, maxMs: 2_000, jitter: 'equal' } as const;
+
+/** True for the one DynamoDB error that means "the condition did not hold", i.e. someone else wrote. */
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return (err as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The AWS error code of a raw SDK error or of our DynamoDbOperationError wrapping one. */
+export function awsCodeOf(err: unknown): string | undefined {
+  if (err instanceof DynamoDbOperationError) return err.awsCode;
+  const name = (err as { name?: unknown } | null)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+export function isResourceNotFound(err: unknown): boolean {
+  return awsCodeOf(err) === 'ResourceNotFoundException';
+}
+
+/**
+ * Runs one DynamoDB call with backoff on throttling, 5xx and network errors. A failed condition and
+ * an abort are passed through untouched; any other failure becomes a DynamoDbOperationError
+ * carrying the AWS code and its classification. Throttling is never turned into anything else.
+ */
+export async function callDynamoDb<T>(
+  operation: string,
+  fn: (signal: AbortSignal | undefined) => Promise<T>,
+  ctx: CallContext,
+  options: CallOptions = {},
+  leaseKey?: string,
+): Promise<T> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const { signal } = options;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw abortReason(signal);
+    try {
+      return await fn(signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (isConditionalCheckFailed(err)) throw err;
+      const c = classifyAwsError(err);
+      const delay = backoffDelay(attempt, { ...BACKOFF, random: ctx.random });
+      const inTime = options.deadline === undefined || ctx.clock.monotonic() + delay < options.deadline;
+      if (!c.retriable || attempt >= maxAttempts || !inTime) {
+        throw new DynamoDbOperationError(operation, c.code, c.kind, c.retriable, c.message, {
+          cause: err,
+          tableName: ctx.tableName,
+          ...(leaseKey !== undefined ? { leaseKey } : {}),
+        });
+      }
+      ctx.onRetry?.(operation, err, attempt);
+      ctx.logger.debug({ operation, leaseKey, attempt, delayMs: Math.round(delay), ...errorFields(err) }, 'retrying DynamoDB call');
+      await sleep(delay, signal, ctx.clock);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+import { abortReason, errorFields, isAbortError, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import type { LeaseAcquisition, LeaseCoordinatorEvents, TakerRunEvent } from './events.js';
+import type { Lease } from './lease.js';
+import type { LeaseRenewer } from './lease-renewer.js';
+import type { LeaseTable } from './lease-table.js';
+import { LeaseMetricOperation, type MetricsScope } from './metrics.js';
+import { planLeaseTaking, type ClassifiedLease, type LeaseStatus } from './take-plan.js';
+
+export interface LeaseTakerOptions {
+  table: LeaseTable;
+  renewer: LeaseRenewer;
+  workerId: string;
+  failoverTimeMillis: number;
+  maxLeasesForWorker: number;
+  maxLeasesToStealAtOneTime: number;
+  clock: Clock;
+  logger: Logger;
+  metrics: MetricsScope;
+  events: TypedEmitter<LeaseCoordinatorEvents>;
+  random: () => number;
+}
+
+/** What this worker last saw of a lease: liveness is counter movement on our own monotonic clock. */
+interface Observation {
+  counter: bigint;
+  owner: string | undefined;
+  /** Monotonic time the counter was last seen to change (-Infinity: never owned, available at once). */
+  lastChangeAt: number;
+}
+
+const TAKE_CONCURRENCY = 8;
+
+/**
+ * The taker: scans the table, judges liveness by counter movement since earlier scans (never by
+ * wall clock), plans with planLeaseTaking() and takes leases with counter-conditioned writes.
+ */
+export class LeaseTaker {
+  private readonly observations = new Map<string, Observation>();
+  private takeStreak = 0;
+  private readonly semaphore = new Semaphore(TAKE_CONCURRENCY);
+
+  constructor(private readonly o: LeaseTakerOptions) {}
+
+  /**
+   * Start-up: renews (takes with the same owner) every lease the table says is ours, even if it
+   * looks expired, so a worker restarted with the same workerId keeps its leases. Returns how many.
+   */
+  async adoptOwnLeases(signal?: AbortSignal): Promise<number> {
+    const leases = await this.scan(signal);
+    const own = leases.filter(
+      (l) => l.leaseOwner === this.o.workerId && l.checkpointOwner === undefined && !this.o.renewer.get(l.leaseKey)?.isHeld,
+    );
+    const results = await Promise.all(own.map((l) => this.take(l, 'adopted', signal)));
+    return results.filter(Boolean).length;
+  }
+
+  /** One taker pass. Throws if the scan fails (after retries); failed takes are counted, not thrown. */
+  async runOnce(signal?: AbortSignal): Promise<TakerRunEvent> {
+    const started = this.o.clock.monotonic();
+    const leases = await this.scan(signal);
+    const now = this.o.clock.monotonic();
+    const classified = leases.map((lease): ClassifiedLease => ({ lease, status: this.classify(lease, now) }));
+    const plan = planLeaseTaking({
+      workerId: this.o.workerId,
+      leases: classified,
+      maxLeasesForWorker: this.o.maxLeasesForWorker,
+      maxLeasesToStealAtOneTime: this.o.maxLeasesToStealAtOneTime,
+      takeStreak: this.takeStreak,
+      random: this.o.random,
+    });
+    const jobs: { lease: Lease; acquisition: LeaseAcquisition }[] = [
+      ...plan.toTake.map((c) => ({ lease: c.lease, acquisition: c.status === 'orphaned' ? ('adopted' as const) : ('taken' as const) })),
+      ...plan.toSteal.map((c) => ({ lease: c.lease, acquisition: 'stolen' as const })),
+    ];
+    // allSettled: a stop must not return while a take is still in flight (its lease would escape the release).
+    const settledJobs = await Promise.allSettled(jobs.map((j) => this.semaphore.use(() => this.take(j.lease, j.acquisition, signal), signal)));
+    if (signal?.aborted) throw abortReason(signal);
+    const outcomes = settledJobs.map((r) => r.status === 'fulfilled' && r.value);
+    let taken = 0;
+    let stolen = 0;
+    outcomes.forEach((ok, i) => {
+      if (!ok) return;
+      if (jobs[i]!.acquisition === 'stolen') stolen += 1;
+      else taken += 1;
+    });
+    const failed = jobs.length - taken - stolen;
+    this.takeStreak = taken + stolen > 0 ? this.takeStreak + 1 : 0;
+
+    const m = this.o.metrics;
+    const op = { Operation: LeaseMetricOperation.take };
+    m.add('NumWorkers', plan.workers, 'Count', op);
+    m.add('NeededLeases', Math.max(0, plan.needed), 'Count', op);
+    m.add('LeasesToTake', jobs.length, 'Count', op);
+    m.add('TakenLeases', taken + stolen, 'Count', op);
+    m.add('UntakenLeases', failed, 'Count', op);
+    m.add('TotalLeases', plan.totalLeases, 'Count', op);
+    m.add('ExpiredLeases', plan.expiredLeases, 'Count', op);
+    m.add('LeaseSpillover', plan.spillover, 'Count', op);
+
+    const event: TakerRunEvent = {
+      taken,
+      stolen,
+      failed,
+      target: plan.target,
+      workers: plan.workers,
+      totalLeases: plan.totalLeases,
+      availableLeases: plan.availableLeases,
+      expiredLeases: plan.expiredLeases,
+      heldLeases: this.o.renewer.size,
+      settled: jobs.length === 0,
+      durationMs: this.o.clock.monotonic() - started,
+    };
+    if (jobs.length > 0) {
+      this.o.logger.info({ ...event, victim: plan.victim }, 'taker pass');
+    }
+    this.o.events.emit('takerRun', event);
+    return event;
+  }
+
+  private async scan(signal?: AbortSignal): Promise<Lease[]> {
+    const started = this.o.clock.monotonic();
+    let leases: Lease[];
+    try {
+      leases = await this.o.table.listLeases(signal ? { signal } : {});
+    } catch (err) {
+      if (!isAbortError(err)) this.o.metrics.call('ListLeases', false, started, { Operation: LeaseMetricOperation.take });
+      throw err;
+    }
+    this.o.metrics.call('ListLeases', true, started, { Operation: LeaseMetricOperation.take });
+    this.observe(leases, this.o.clock.monotonic());
+    return leases;
+  }
+
+  /** Updates liveness observations from a scan; leases missing from it are forgotten. */
+  private observe(leases: readonly Lease[], scanTime: number): void {
+    const seen = new Set<string>();
+    for (const lease of leases) {
+      seen.add(lease.leaseKey);
+      const prev = this.observations.get(lease.leaseKey);
+      let lastChangeAt: number;
+      if (!prev) lastChangeAt = lease.leaseOwner === undefined ? Number.NEGATIVE_INFINITY : scanTime;
+      else if (prev.counter !== lease.leaseCounter || prev.owner !== lease.leaseOwner) lastChangeAt = scanTime;
+      else lastChangeAt = prev.lastChangeAt;
+      this.observations.set(lease.leaseKey, { counter: lease.leaseCounter, owner: lease.leaseOwner, lastChangeAt });
+
+      // A lease we hold that the table shows with another owner and a newer counter was taken from us.
+      const held = this.o.renewer.get(lease.leaseKey);
+      if (held?.isHeld && lease.leaseOwner !== this.o.workerId && lease.leaseCounter > held.leaseCounter) {
+        this.o.renewer.markLost(held, 'conflict', lease.leaseOwner);
+      }
+    }
+    for (const key of this.observations.keys()) if (!seen.has(key)) this.observations.delete(key);
+  }
+
+  private classify(lease: Lease, now: number): LeaseStatus {
+    if (this.o.renewer.get(lease.leaseKey)?.isHeld) return 'held';
+    const seen = this.observations.get(lease.leaseKey);
+    const stale = seen !== undefined && now - seen.lastChangeAt > this.o.failoverTimeMillis;
+    if (lease.checkpointOwner !== undefined) return stale ? 'stuck-handoff' : 'handoff';
+    if (lease.leaseOwner === undefined) return 'unowned';
+    if (lease.leaseOwner === this.o.workerId) return 'orphaned';
+    return stale ? 'expired' : 'live';
+  }
+
+  /** A counter-conditioned take; true if we now hold the lease. */
+  private async take(observed: Lease, acquisition: LeaseAcquisition, signal?: AbortSignal): Promise<boolean> {
+    const started = this.o.clock.monotonic();
+    try {
+      const result = await this.o.table.takeLease(observed, this.o.workerId, { maxAttempts: 3, ...(signal ? { signal } : {}) });
+      this.o.metrics.call('TakeLease', result.ok, started, { Operation: LeaseMetricOperation.take });
+      if (!result.ok) {
+        this.o.logger.debug({ leaseKey: observed.leaseKey, acquisition }, 'lease taken by another worker first');
+        return false;
+      }
+      const lease: Lease = result.lease ?? { ...observed, leaseOwner: this.o.workerId, leaseCounter: result.counter };
+      this.o.renewer.add(lease, acquisition, started, observed.leaseOwner === this.o.workerId ? undefined : observed.leaseOwner);
+      return true;
+    } catch (err) {
+      if (isAbortError(err) || signal?.aborted) return false;
+      this.o.metrics.call('TakeLease', false, started, { Operation: LeaseMetricOperation.take });
+      this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err) }, 'take failed');
+      return false;
+    }
+  }
+}

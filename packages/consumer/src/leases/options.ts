@@ -1,0 +1,160 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { noopMetricsSink, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kinesis-kit/core';
+import { ConsumerConfigError } from '../errors.js';
+
+export type LeaseTableBillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
+
+/** Lease table and lease coordination options; names and defaults are the KCL's where the KCL has one. */
+export interface LeaseManagementOptions {
+  /** A lease whose counter has not moved for this long is expired (KCL `failoverTimeMillis`). Default 10000. */
+  failoverTimeMillis?: number;
+  /** Safety margin subtracted from/added to intervals (KCL `epsilonMillis`). Default 25. */
+  epsilonMillis?: number;
+  /** Most leases one worker holds (KCL `maxLeasesForWorker`). Default unlimited. */
+  maxLeasesForWorker?: number;
+  /** Most leases stolen from a busier worker in one taker pass (KCL `maxLeasesToStealAtOneTime`). Default 1. */
+  maxLeasesToStealAtOneTime?: number;
+  /** Concurrent renewals per tick (KCL `maxLeaseRenewalThreads`). Default 20. */
+  maxLeaseRenewalConcurrency?: number;
+  /** The first taker pass runs after a random delay in [0, this) ms, so a fleet started together interleaves. Default 1000. */
+  takerInitialJitterMillis?: number;
+  /** While the split is not settled, taker passes follow each other at about this interval instead of the KCL's 20 s. Default 1000. */
+  fastTakerIntervalMillis?: number;
+  /** At most this many fast passes in a row; then one regular interval. Default 20. */
+  maxFastTakerPasses?: number;
+  /** Release held leases on stop() so peers take them at once (the KCL never does). Default true. */
+  releaseLeasesOnStop?: boolean;
+  /** Create the table when DescribeTable says it is missing (needs dynamodb:CreateTable). Default true. */
+  createTableIfMissing?: boolean;
+  /** Default PAY_PER_REQUEST, as the KCL. */
+  billingMode?: LeaseTableBillingMode;
+  /** PROVISIONED only (KCL `initialLeaseTableReadCapacity`). Default 10. */
+  initialLeaseTableReadCapacity?: number;
+  /** PROVISIONED only (KCL `initialLeaseTableWriteCapacity`). Default 10. */
+  initialLeaseTableWriteCapacity?: number;
+  /** How long start() waits for a new table to become ACTIVE. Default 600000 (the KCL's bound). */
+  tableActiveTimeoutMillis?: number;
+  /** Strongly consistent lease scans (doubles their read cost). Default false, as the KCL. */
+  consistentReads?: boolean;
+}
+
+export interface LeaseCoordinatorOptions extends LeaseManagementOptions {
+  dynamoDbClient: DynamoDBClient;
+  /** The KCL application name; the table name when `tableName` is not given. */
+  applicationName?: string;
+  /** Lease table name (default: applicationName). */
+  tableName?: string;
+  /** Unique per live process; reusing it after a restart keeps this worker's leases. */
+  workerId: string;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: MetricsSink;
+  /** Randomness in [0, 1) for jitter and lease choice (injectable for deterministic tests). */
+  random?: () => number;
+}
+
+export const LEASE_DEFAULTS = {
+  failoverTimeMillis: 10_000,
+  epsilonMillis: 25,
+  maxLeasesForWorker: Number.POSITIVE_INFINITY,
+  maxLeasesToStealAtOneTime: 1,
+  maxLeaseRenewalConcurrency: 20,
+  takerInitialJitterMillis: 1_000,
+  fastTakerIntervalMillis: 1_000,
+  maxFastTakerPasses: 20,
+  releaseLeasesOnStop: true,
+  createTableIfMissing: true,
+  billingMode: 'PAY_PER_REQUEST',
+  initialLeaseTableReadCapacity: 10,
+  initialLeaseTableWriteCapacity: 10,
+  tableActiveTimeoutMillis: 600_000,
+  consistentReads: false,
+} as const;
+
+export interface ResolvedLeaseCoordinatorOptions
+  extends Required<Omit<LeaseCoordinatorOptions, 'applicationName' | 'tableName' | 'billingMode'>> {
+  tableName: string;
+  billingMode: LeaseTableBillingMode;
+  /** failover/3 - epsilon (KCL renewer period): 3308 ms by default. */
+  renewIntervalMillis: number;
+  /** (failover + epsilon) x 2 (KCL 2.x taker period): 20050 ms by default. */
+  takerIntervalMillis: number;
+}
+
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/** Validates once and fills defaults; throws ConsumerConfigError naming the field. */
+export function resolveLeaseCoordinatorOptions(options: LeaseCoordinatorOptions): ResolvedLeaseCoordinatorOptions {
+  if (!options || typeof options !== 'object') throw new ConsumerConfigError('options', 'required');
+  if (!options.dynamoDbClient || typeof (options.dynamoDbClient as { send?: unknown }).send !== 'function') {
+    throw new ConsumerConfigError('dynamoDbClient', 'a DynamoDBClient is required');
+  }
+  if (typeof options.workerId !== 'string' || options.workerId.length === 0) {
+    throw new ConsumerConfigError('workerId', 'must be a non-empty string');
+  }
+  const tableName = options.tableName ?? options.applicationName;
+  if (tableName === undefined) throw new ConsumerConfigError('tableName', 'tableName or applicationName is required');
+  if (!TABLE_NAME.test(tableName)) {
+    throw new ConsumerConfigError(
+      options.tableName !== undefined ? 'tableName' : 'applicationName',
+      `${JSON.stringify(tableName)} is not a valid DynamoDB table name (3-255 of a-z A-Z 0-9 _ . -)`,
+    );
+  }
+  const d = LEASE_DEFAULTS;
+  const failoverTimeMillis = int('failoverTimeMillis', options.failoverTimeMillis ?? d.failoverTimeMillis, 100);
+  const epsilonMillis = int('epsilonMillis', options.epsilonMillis ?? d.epsilonMillis, 0);
+  const renewIntervalMillis = Math.floor(failoverTimeMillis / 3) - epsilonMillis;
+  if (renewIntervalMillis < 1) throw new ConsumerConfigError('epsilonMillis', 'must be well below failoverTimeMillis / 3');
+  const maxLeasesForWorker = options.maxLeasesForWorker ?? d.maxLeasesForWorker;
+  if (maxLeasesForWorker !== Number.POSITIVE_INFINITY) int('maxLeasesForWorker', maxLeasesForWorker, 1);
+  const billingMode = options.billingMode ?? d.billingMode;
+  if (billingMode !== 'PAY_PER_REQUEST' && billingMode !== 'PROVISIONED') {
+    throw new ConsumerConfigError('billingMode', `must be PAY_PER_REQUEST or PROVISIONED, got ${JSON.stringify(billingMode)}`);
+  }
+  return {
+    dynamoDbClient: options.dynamoDbClient,
+    workerId: options.workerId,
+    tableName,
+    failoverTimeMillis,
+    epsilonMillis,
+    renewIntervalMillis,
+    takerIntervalMillis: (failoverTimeMillis + epsilonMillis) * 2,
+    maxLeasesForWorker,
+    maxLeasesToStealAtOneTime: int('maxLeasesToStealAtOneTime', options.maxLeasesToStealAtOneTime ?? d.maxLeasesToStealAtOneTime, 1),
+    maxLeaseRenewalConcurrency: int('maxLeaseRenewalConcurrency', options.maxLeaseRenewalConcurrency ?? d.maxLeaseRenewalConcurrency, 1),
+    takerInitialJitterMillis: int('takerInitialJitterMillis', options.takerInitialJitterMillis ?? d.takerInitialJitterMillis, 0),
+    fastTakerIntervalMillis: int('fastTakerIntervalMillis', options.fastTakerIntervalMillis ?? d.fastTakerIntervalMillis, 1),
+    maxFastTakerPasses: int('maxFastTakerPasses', options.maxFastTakerPasses ?? d.maxFastTakerPasses, 0),
+    releaseLeasesOnStop: bool('releaseLeasesOnStop', options.releaseLeasesOnStop ?? d.releaseLeasesOnStop),
+    createTableIfMissing: bool('createTableIfMissing', options.createTableIfMissing ?? d.createTableIfMissing),
+    billingMode,
+    initialLeaseTableReadCapacity: int(
+      'initialLeaseTableReadCapacity',
+      options.initialLeaseTableReadCapacity ?? d.initialLeaseTableReadCapacity,
+      1,
+    ),
+    initialLeaseTableWriteCapacity: int(
+      'initialLeaseTableWriteCapacity',
+      options.initialLeaseTableWriteCapacity ?? d.initialLeaseTableWriteCapacity,
+      1,
+    ),
+    tableActiveTimeoutMillis: int('tableActiveTimeoutMillis', options.tableActiveTimeoutMillis ?? d.tableActiveTimeoutMillis, 0),
+    consistentReads: bool('consistentReads', options.consistentReads ?? d.consistentReads),
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? noopMetricsSink,
+    random: options.random ?? Math.random,
+  };
+}
+
+function int(field: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConsumerConfigError(field, `must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function bool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConsumerConfigError(field, `must be a boolean, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,148 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { LeaseAcquiredEvent, LeaseLostEvent } from '@kinesis-kit/consumer';
+import { Fleet, seedLeases, startDynalite, uniqueTableName, type DynaliteHandle, type FleetWorker } from './harness.js';
+
+let dynalite: DynaliteHandle;
+let fleet: Fleet;
+
+beforeAll(async () => {
+  dynalite = await startDynalite();
+});
+afterAll(async () => {
+  await dynalite.close();
+});
+afterEach(async () => {
+  await fleet.stopAll();
+  fleet.destroy();
+});
+
+async function startFleet(workerCount: number, leaseCount: number): Promise<FleetWorker[]> {
+  fleet = new Fleet(dynalite.endpoint, uniqueTableName());
+  const first = fleet.addWorker('worker-0');
+  await first.coordinator.start(); // creates the table
+  await seedLeases(fleet.table, leaseCount);
+  const rest = Array.from({ length: workerCount - 1 }, (_, i) => fleet.addWorker(`worker-${i + 1}`));
+  await Promise.all(rest.map((w) => w.coordinator.start()));
+  return fleet.workers;
+}
+
+/** Runs taker passes round-robin (no timers) until nobody takes anything for a full round. */
+async function takeUntilSettled(workers: readonly FleetWorker[], maxRounds = 30): Promise<number> {
+  for (let round = 1; round <= maxRounds; round++) {
+    let moved = 0;
+    for (const w of workers) {
+      const r = await w.coordinator.runTakerOnce();
+      moved += r.taken + r.stolen;
+    }
+    if (moved === 0) return round;
+  }
+  throw new Error('not settled');
+}
+
+describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
+  it.each([
+    [2, 12, [6, 6]],
+    [3, 12, [4, 4, 4]],
+    [5, 12, [3, 3, 2, 2, 2]],
+  ])('%i workers over %i leases converge to an even split', async (workerCount, leaseCount, expected) => {
+    const workers = await startFleet(workerCount, leaseCount);
+    const rounds = await takeUntilSettled(workers);
+    const counts = fleet.heldCounts();
+    expect([...counts].sort((a, b) => b - a)).toEqual(expected);
+    // The table agrees with the workers' memory, and every lease has exactly one owner.
+    const owners = await fleet.owners();
+    expect(owners.size).toBe(leaseCount);
+    for (const w of workers) {
+      const mine = [...owners].filter(([, o]) => o === w.id).map(([k]) => k).sort();
+      expect(mine).toEqual(w.coordinator.heldLeases().map((h) => h.leaseKey).sort());
+    }
+    expect(rounds).toBeLessThanOrEqual(8);
+  });
+
+  it('converges without steals when workers start together on fresh leases (slow start)', async () => {
+    const workers = await startFleet(4, 64);
+    let stolen = 0;
+    for (const w of workers) w.coordinator.on('takerRun', (e) => void (stolen += e.stolen));
+    await takeUntilSettled(workers);
+    expect(fleet.heldCounts()).toEqual([16, 16, 16, 16]);
+    expect(stolen).toBe(0);
+  });
+
+  it('converges on its own timers: first pass soon after start, quick follow-ups, no lease left unowned', async () => {
+    const workers = await startFleet(3, 12);
+    await fleet.advance(8_000);
+    expect(fleet.heldCounts()).toEqual([4, 4, 4]);
+    const owners = await fleet.owners();
+    expect([...owners.values()].every((o) => o !== undefined)).toBe(true);
+    expect(workers.length).toBe(3);
+  });
+
+  it('a worker that stops renewing loses its leases to the others after failover time', async () => {
+    const workers = await startFleet(3, 12);
+    await takeUntilSettled(workers);
+    const [a, b, c] = workers as [FleetWorker, FleetWorker, FleetWorker];
+    const cLeases = c.coordinator.heldLeases().map((h) => h.leaseKey);
+    expect(cLeases).toHaveLength(4);
+    await c.coordinator.stop({ releaseLeases: false }); // a crash: nothing released
+
+    const acquired: LeaseAcquiredEvent[] = [];
+    for (const w of [a, b]) w.coordinator.on('leaseAcquired', (e) => void acquired.push(e));
+
+    // Within failover time nobody may touch C's leases.
+    await fleet.advance(9_000);
+    expect(acquired).toEqual([]);
+    // After failover (plus up to one taker interval of 20050 ms) they are split between A and B.
+    await fleet.advance(32_000, 250);
+    expect(acquired.map((e) => e.leaseKey).sort()).toEqual([...cLeases].sort());
+    expect(acquired.every((e) => e.acquisition === 'taken' && e.previousOwner === c.id)).toBe(true);
+    expect(fleet.heldCounts([a, b])).toEqual([6, 6]);
+  });
+
+  it('graceful release lets a peer take the leases at its next taker pass, not after failover', async () => {
+    const workers = await startFleet(2, 12);
+    await takeUntilSettled(workers);
+    const [a, b] = workers as [FleetWorker, FleetWorker];
+    const released: string[] = [];
+    b.coordinator.on('leaseReleased', (e) => {
+      expect(e.evicted).toBe(true);
+      released.push(e.leaseKey);
+    });
+    await b.coordinator.stop();
+    expect(released).toHaveLength(6);
+    const owners = await fleet.owners();
+    for (const key of released) expect(owners.get(key)).toBeUndefined();
+
+    const r = await a.coordinator.runTakerOnce(); // no time has passed at all
+    expect(r.taken).toBeGreaterThan(0);
+    await takeUntilSettled([a]);
+    expect(a.coordinator.heldLeases()).toHaveLength(12);
+  });
+
+  it('a worker restarted with the same workerId keeps its leases, even once they look expired', async () => {
+    const workers = await startFleet(2, 12);
+    await takeUntilSettled(workers);
+    const [a, b] = workers as [FleetWorker, FleetWorker];
+    const before = b.coordinator.heldLeases().map((h) => h.leaseKey).sort();
+    await b.coordinator.stop({ releaseLeases: false });
+    await fleet.advance(15_000, 500); // longer than failover, shorter than A's next regular taker pass
+
+    const b2 = fleet.addWorker(b.id);
+    const lost: LeaseLostEvent[] = [];
+    a.coordinator.on('leaseLost', (e) => void lost.push(e));
+    await b2.coordinator.start();
+    expect(b2.coordinator.heldLeases().map((h) => h.leaseKey).sort()).toEqual(before);
+    expect(b2.coordinator.heldLeases().every((h) => h.acquisition === 'adopted')).toBe(true);
+    await takeUntilSettled([a, b2]);
+    expect(fleet.heldCounts([a, b2])).toEqual([6, 6]);
+    expect(lost).toEqual([]);
+  });
+
+  it('respects maxLeasesForWorker and reports the spillover', async () => {
+    fleet = new Fleet(dynalite.endpoint, uniqueTableName());
+    const w = fleet.addWorker('capped', { maxLeasesForWorker: 5 });
+    await w.coordinator.start();
+    await seedLeases(fleet.table, 12);
+    await takeUntilSettled([w]);
+    expect(w.coordinator.heldLeases()).toHaveLength(5);
+  });
+});
