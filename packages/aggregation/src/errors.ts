@@ -6,6 +6,7 @@ export const AggregationErrorCode = {
   INVALID_SEQUENCE_NUMBER: 'INVALID_SEQUENCE_NUMBER',
   INVALID_HASH_KEY_RANGE: 'INVALID_HASH_KEY_RANGE',
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  INVALID_CONFIG: 'INVALID_CONFIG',
 } as const;
 export type AggregationErrorCode = (typeof AggregationErrorCode)[keyof typeof AggregationErrorCode];
 
@@ -50,5 +51,21 @@ export class InvalidSequenceNumberError extends AggregationError {
   override name = 'InvalidSequenceNumberError';
   constructor(message: string, options?: ErrorOptions) {
     super(AggregationErrorCode.INVALID_SEQUENCE_NUMBER, message, { ...options, field: 'sequenceNumber' });
+  }
+}
+
+/** An out-of-range option, e.g. RecordAggregator's maxSize; `field` names the option. */
+export class AggregationConfigError extends AggregationError {
+  override name = 'AggregationConfigError';
+  constructor(message: string, options: ErrorOptions & { field: string }) {
+    super(AggregationErrorCode.INVALID_CONFIG, message, options);
+  }
+}
+
+/** A hash key range that is not two decimal integers in [0, 2^128-1] with start <= end. */
+export class InvalidHashKeyRangeError extends AggregationError {
+  override name = 'InvalidHashKeyRangeError';
+  constructor(message: string, options?: ErrorOptions & { field?: string }) {
+    super(AggregationErrorCode.INVALID_HASH_KEY_RANGE, message, { ...options, field: options?.field ?? 'hashKeyRange' });
   }
 }

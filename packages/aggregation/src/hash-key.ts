@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AggregationError, AggregationErrorCode, InvalidExplicitHashKeyError, InvalidPartitionKeyError } from './errors.js';
+import { AggregationError, AggregationErrorCode, InvalidExplicitHashKeyError, InvalidHashKeyRangeError, InvalidPartitionKeyError } from './errors.js';
 
 /** Largest hash key: 2^128 - 1. Kinesis hash keys cover [0, MAX_HASH_KEY]. */
 export const MAX_HASH_KEY = (1n << 128n) - 1n;
@@ -43,10 +43,14 @@ export function validatePartitionKey(partitionKey: unknown): asserts partitionKe
 }
 
 const DECIMAL = /^[0-9]+$/;
+/** Decimal without leading zeros and at most 38 digits: always < 10^38 < 2^128, so already canonical. */
+const CANONICAL_SHORT_DECIMAL = /^(?:0|[1-9][0-9]{0,37})$/;
+/** Digits in 2^128-1 = 340282366920938463463374607431768211455. */
+const MAX_HASH_KEY_DIGITS = 39;
 
 /**
  * Parses an explicit hash key: a base-10 integer in [0, 2^128-1] (surrounding whitespace is
- * trimmed, as the KPL does). Throws InvalidExplicitHashKeyError otherwise.
+ * trimmed and leading zeros are accepted, as the KPL does). Throws InvalidExplicitHashKeyError otherwise.
  */
 export function parseExplicitHashKey(explicitHashKey: unknown): bigint {
   if (typeof explicitHashKey === 'bigint') {
@@ -59,12 +63,22 @@ export function parseExplicitHashKey(explicitHashKey: unknown): bigint {
     throw new InvalidExplicitHashKeyError(`explicitHashKey must be a decimal string, got ${typeof explicitHashKey}`);
   }
   const trimmed = explicitHashKey.trim();
-  if (!DECIMAL.test(trimmed) || trimmed.length > 40) {
+  if (!DECIMAL.test(trimmed)) {
     throw new InvalidExplicitHashKeyError(`explicitHashKey must be a decimal integer in [0, 2^128-1], got "${truncate(explicitHashKey)}"`);
   }
-  const value = BigInt(trimmed);
+  const significant = trimmed.replace(/^0+(?=[0-9])/, '');
+  const value = significant.length > MAX_HASH_KEY_DIGITS ? MAX_HASH_KEY + 1n : BigInt(significant);
   if (value > MAX_HASH_KEY) throw new InvalidExplicitHashKeyError('explicitHashKey must be in [0, 2^128-1]');
   return value;
+}
+
+/**
+ * The form the KPL writes an explicit hash key in (the uint128 as `toString(10)`: trimmed, no
+ * leading zeros). Validates like parseExplicitHashKey; avoids BigInt for keys already canonical.
+ */
+export function canonicalExplicitHashKey(explicitHashKey: unknown): string {
+  if (typeof explicitHashKey === 'string' && CANONICAL_SHORT_DECIMAL.test(explicitHashKey)) return explicitHashKey;
+  return parseExplicitHashKey(explicitHashKey).toString(10);
 }
 
 /** The hash key a record routes by: its explicit hash key if given, else MD5 of its partition key. */
@@ -72,15 +86,27 @@ export function effectiveHashKey(partitionKey: string, explicitHashKey?: string 
   return explicitHashKey === undefined ? partitionKeyToHashKey(partitionKey) : parseExplicitHashKey(explicitHashKey);
 }
 
+/** Parses a wire-form range (decimal strings). Throws InvalidHashKeyRangeError on bad bounds or start > end. */
 export function parseHashKeyRange(range: HashKeyRangeStrings): HashKeyRange {
+  if (typeof range !== 'object' || range === null) throw new InvalidHashKeyRangeError('hashKeyRange must be an object');
   const startingHashKey = parseRangeBound(range.startingHashKey, 'startingHashKey');
   const endingHashKey = parseRangeBound(range.endingHashKey, 'endingHashKey');
-  if (startingHashKey > endingHashKey) {
-    throw new AggregationError(AggregationErrorCode.INVALID_HASH_KEY_RANGE, 'startingHashKey must not exceed endingHashKey', {
-      field: 'hashKeyRange',
-    });
-  }
+  if (startingHashKey > endingHashKey) throw new InvalidHashKeyRangeError('startingHashKey must not exceed endingHashKey');
   return { startingHashKey, endingHashKey };
+}
+
+/**
+ * Accepts either form (decimal strings, as ListShards returns them, or bigints) and returns a
+ * validated bigint range. Throws InvalidHashKeyRangeError.
+ */
+export function toHashKeyRange(range: HashKeyRange | HashKeyRangeStrings): HashKeyRange {
+  if (typeof range === 'object' && range !== null && typeof range.startingHashKey === 'bigint' && typeof range.endingHashKey === 'bigint') {
+    const { startingHashKey, endingHashKey } = range;
+    if (startingHashKey < 0n || endingHashKey > MAX_HASH_KEY) throw new InvalidHashKeyRangeError('hash key range bounds must be in [0, 2^128-1]');
+    if (startingHashKey > endingHashKey) throw new InvalidHashKeyRangeError('startingHashKey must not exceed endingHashKey');
+    return { startingHashKey, endingHashKey };
+  }
+  return parseHashKeyRange(range as HashKeyRangeStrings);
 }
 
 export function formatHashKeyRange(range: HashKeyRange): HashKeyRangeStrings {
@@ -100,6 +126,9 @@ export function splitHashKeyRange(range: HashKeyRange, count: number): HashKeyRa
     throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `count must be a positive integer, got ${count}`, { field: 'count' });
   }
   const width = range.endingHashKey - range.startingHashKey + 1n;
+  if (BigInt(count) > width) {
+    throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `cannot split ${width} hash keys into ${count} ranges`, { field: 'count' });
+  }
   const step = width / BigInt(count);
   const out: HashKeyRange[] = [];
   for (let i = 0; i < count; i++) {
@@ -121,19 +150,21 @@ export function rangesCoverHashSpace(ranges: readonly HashKeyRange[]): boolean {
   const sorted = [...ranges].sort((a, b) => (a.startingHashKey < b.startingHashKey ? -1 : a.startingHashKey > b.startingHashKey ? 1 : 0));
   let next = 0n;
   for (const r of sorted) {
-    if (r.startingHashKey !== next) return false;
+    if (r.startingHashKey !== next || r.endingHashKey < r.startingHashKey) return false;
     next = r.endingHashKey + 1n;
   }
   return next === MAX_HASH_KEY + 1n;
 }
 
-function parseRangeBound(value: string, field: string): bigint {
-  if (typeof value !== 'string' || !DECIMAL.test(value) || value.length > 40) {
-    throw new AggregationError(AggregationErrorCode.INVALID_HASH_KEY_RANGE, `${field} must be a decimal integer string`, { field });
+function parseRangeBound(value: unknown, field: string): bigint {
+  if (typeof value !== 'string' || !DECIMAL.test(value)) {
+    throw new InvalidHashKeyRangeError(`${field} must be a decimal integer string`, { field });
   }
-  const n = BigInt(value);
-  if (n > MAX_HASH_KEY) throw new AggregationError(AggregationErrorCode.INVALID_HASH_KEY_RANGE, `${field} exceeds 2^128-1`, { field });
-  return n;
+  const significant = value.replace(/^0+(?=[0-9])/, '');
+  if (significant.length > MAX_HASH_KEY_DIGITS || BigInt(significant) > MAX_HASH_KEY) {
+    throw new InvalidHashKeyRangeError(`${field} exceeds 2^128-1`, { field });
+  }
+  return BigInt(significant);
 }
 
 function truncate(s: string): string {

@@ -9,13 +9,17 @@ export const SentinelCheckpoint = {
 } as const;
 export type SentinelCheckpoint = (typeof SentinelCheckpoint)[keyof typeof SentinelCheckpoint];
 
-/** Order of sentinels relative to real sequence numbers (KCL ExtendedSequenceNumber); SHARD_END is above all. */
-const SENTINEL_RANK: Record<SentinelCheckpoint, bigint> = {
-  AT_TIMESTAMP: -3n,
-  TRIM_HORIZON: -2n,
-  LATEST: -1n,
-  SHARD_END: 1n << 256n,
+/**
+ * Where sentinels sort relative to real sequence numbers (KCL ExtendedSequenceNumber):
+ * AT_TIMESTAMP < TRIM_HORIZON < LATEST < every real sequence number (rank 0) < SHARD_END.
+ */
+const SENTINEL_RANK: Record<SentinelCheckpoint, number> = {
+  AT_TIMESTAMP: -3,
+  TRIM_HORIZON: -2,
+  LATEST: -1,
+  SHARD_END: 1,
 };
+const NUMBER_RANK = 0;
 
 /** A position in a shard: a sequence number (or sentinel) plus the KPL sub-sequence number. */
 export interface ExtendedSequenceNumber {
@@ -47,31 +51,48 @@ export function validateExtendedSequenceNumber(value: ExtendedSequenceNumber): v
 
 /**
  * Compares two extended sequence numbers as the KCL does: AT_TIMESTAMP < TRIM_HORIZON < LATEST <
- * every real sequence number (compared as integers, then by sub-sequence number) < SHARD_END.
- * Returns a negative number, zero or a positive number.
+ * every real sequence number (compared as integers, then by sub-sequence number, absent = 0) <
+ * SHARD_END. Returns a negative number, zero or a positive number. Throws
+ * InvalidSequenceNumberError for anything else.
  */
 export function compareExtendedSequenceNumbers(a: ExtendedSequenceNumber, b: ExtendedSequenceNumber): number {
   const ra = rank(a.sequenceNumber);
   const rb = rank(b.sequenceNumber);
   if (ra !== rb) return ra < rb ? -1 : 1;
-  if (isSentinel(a.sequenceNumber)) return 0;
+  if (ra !== NUMBER_RANK) return 0;
+  const bySequence = compareDecimals(a.sequenceNumber, b.sequenceNumber);
+  if (bySequence !== 0) return bySequence;
   const sa = a.subSequenceNumber ?? 0;
   const sb = b.subSequenceNumber ?? 0;
   return sa === sb ? 0 : sa < sb ? -1 : 1;
 }
 
-/** Compares two plain sequence numbers (decimal strings) numerically. */
+/** Compares two plain sequence numbers (decimal strings) numerically. Throws InvalidSequenceNumberError otherwise. */
 export function compareSequenceNumbers(a: string, b: string): number {
-  if (a.length !== b.length && !a.startsWith('0') && !b.startsWith('0')) return a.length < b.length ? -1 : 1;
-  const x = BigInt(a);
-  const y = BigInt(b);
+  for (const value of [a, b]) {
+    if (!isSequenceNumber(value)) throw new InvalidSequenceNumberError(`not a sequence number: ${JSON.stringify(value)}`);
+  }
+  return compareDecimals(a, b);
+}
+
+/** Numeric order of two decimal strings without BigInt: strip leading zeros, then longer is larger, then lexicographic. */
+function compareDecimals(a: string, b: string): number {
+  const x = stripLeadingZeros(a);
+  const y = stripLeadingZeros(b);
+  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
   return x === y ? 0 : x < y ? -1 : 1;
 }
 
-function rank(sequenceNumber: string): bigint {
-  if (isSentinel(sequenceNumber)) return SENTINEL_RANK[sequenceNumber];
-  if (!isSequenceNumber(sequenceNumber)) {
-    throw new InvalidSequenceNumberError(`not a sequence number or sentinel: ${JSON.stringify(sequenceNumber)}`);
+function stripLeadingZeros(s: string): string {
+  let i = 0;
+  while (i < s.length - 1 && s.charCodeAt(i) === 48) i++;
+  return i === 0 ? s : s.slice(i);
+}
+
+function rank(sequenceNumber: unknown): number {
+  if (typeof sequenceNumber === 'string') {
+    if (isSentinel(sequenceNumber)) return SENTINEL_RANK[sequenceNumber];
+    if (isSequenceNumber(sequenceNumber)) return NUMBER_RANK;
   }
-  return BigInt(sequenceNumber);
+  throw new InvalidSequenceNumberError(`not a sequence number or sentinel: ${JSON.stringify(sequenceNumber)}`);
 }

@@ -1,0 +1,232 @@
+import { AGGREGATION_FIXED_OVERHEAD, MAGIC_LENGTH, Tag } from './format.js';
+import { validatePartitionKey } from './hash-key.js';
+import { md5 } from './md5.js';
+import { varintSize, writeVarint } from './varint.js';
+
+/**
+ * Accumulates user records for one aggregated record and keeps its exact encoded size up to date
+ * (every record's bytes are fixed when it is added: its key indices never change), so checking a
+ * size limit never needs re-encoding. `encode()` writes the whole container into one buffer.
+ *
+ * Output is byte-identical to the KPL's: key tables de-duplicated in order of first appearance,
+ * fields in field-number order, `partition_key_index` always written, `explicit_hash_key_index`
+ * only for records that have an explicit hash key.
+ *
+ * Validation is split for speed: the builder validates a partition key the first time it meets it
+ * (a key it knows was validated already), before changing anything; the caller validates data
+ * and passes explicit hash keys already in canonical decimal form (ASCII).
+ */
+const INITIAL_CAPACITY = 256;
+
+/**
+ * What the builder remembers about a partition key across containers, so a key seen before costs
+ * one Map lookup: no re-validation, no UTF-8 length, no Map.set. `container` says which container
+ * `index` belongs to.
+ */
+interface KnownPartitionKey {
+  byteLength: number;
+  container: number;
+  index: number;
+}
+
+/** Beyond this many remembered keys, forget them all at the next container (bounded memory with unique keys). */
+const MAX_KNOWN_PARTITION_KEYS = 8192;
+
+export class ContainerBuilder {
+  private readonly knownPartitionKeys = new Map<string, KnownPartitionKey>();
+  /** Number of the current container, for KnownPartitionKey.container. */
+  private container = 0;
+  private readonly partitionKeys: KnownPartitionKey[] = [];
+  private readonly partitionKeyStrings: string[] = [];
+  private readonly explicitHashKeyIndex = new Map<string, number>();
+  private readonly explicitHashKeys: string[] = [];
+  private recordPartitionKeyIndex = new Int32Array(INITIAL_CAPACITY);
+  /** -1 where the record has no explicit hash key. */
+  private recordExplicitHashKeyIndex = new Int32Array(INITIAL_CAPACITY);
+  private readonly recordData: Uint8Array[] = [];
+  /** Bytes of the protobuf AggregatedRecord message. */
+  private messageSize = 0;
+
+  get count(): number {
+    return this.recordData.length;
+  }
+
+  /** Exact length of `encode()`'s result (magic + protobuf + MD5). */
+  get encodedSize(): number {
+    return AGGREGATION_FIXED_OVERHEAD + this.messageSize;
+  }
+
+  /** Exact encodedSize after adding the record (nothing is changed). */
+  sizeWith(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
+    return AGGREGATION_FIXED_OVERHEAD + this.messageSize + this.measure(partitionKey, explicitHashKey, dataLength);
+  }
+
+  /**
+   * Adds the record if the container's encoded size stays within `maxEncodedSize`; returns
+   * false (and changes nothing) otherwise.
+   */
+  tryAdd(partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array, maxEncodedSize: number): boolean {
+    const increment = this.measure(partitionKey, explicitHashKey, data.length);
+    if (AGGREGATION_FIXED_OVERHEAD + this.messageSize + increment > maxEncodedSize) return false;
+    const pkIndex = this.measuredPartitionKeyIndex;
+    if (pkIndex === this.partitionKeys.length) {
+      let known = this.measuredPartitionKey;
+      if (known === undefined) {
+        known = { byteLength: this.measuredPartitionKeyByteLength, container: this.container, index: pkIndex };
+        this.knownPartitionKeys.set(partitionKey, known);
+      } else {
+        known.container = this.container;
+        known.index = pkIndex;
+      }
+      this.partitionKeys.push(known);
+      this.partitionKeyStrings.push(partitionKey);
+    }
+    const ehkIndex = this.measuredExplicitHashKeyIndex;
+    if (ehkIndex === this.explicitHashKeys.length) {
+      this.explicitHashKeyIndex.set(explicitHashKey!, ehkIndex);
+      this.explicitHashKeys.push(explicitHashKey!);
+    }
+    const count = this.recordData.length;
+    if (count === this.recordPartitionKeyIndex.length) this.grow();
+    this.recordPartitionKeyIndex[count] = pkIndex;
+    this.recordExplicitHashKeyIndex[count] = ehkIndex;
+    this.recordData.push(data);
+    this.messageSize += increment;
+    return true;
+  }
+
+  /** Writes magic + AggregatedRecord + MD5 into one new buffer. Does not reset. */
+  encode(): Buffer {
+    const messageEnd = MAGIC_LENGTH + this.messageSize;
+    const out = Buffer.allocUnsafe(messageEnd + 16);
+    out[0] = 0xf3;
+    out[1] = 0x89;
+    out[2] = 0x9a;
+    out[3] = 0xc2;
+    let o = MAGIC_LENGTH;
+    const pks = this.partitionKeyStrings;
+    for (let i = 0; i < pks.length; i++) {
+      const key = pks[i]!;
+      const length = this.partitionKeys[i]!.byteLength;
+      out[o++] = Tag.PARTITION_KEY_TABLE;
+      o = writeVarint(out, o, length);
+      o = writeString(out, o, key, length);
+    }
+    const ehks = this.explicitHashKeys;
+    for (let i = 0; i < ehks.length; i++) {
+      const key = ehks[i]!;
+      out[o++] = Tag.EXPLICIT_HASH_KEY_TABLE;
+      o = writeVarint(out, o, key.length);
+      o = writeString(out, o, key, key.length);
+    }
+    const datas = this.recordData;
+    const pkIndices = this.recordPartitionKeyIndex;
+    const ehkIndices = this.recordExplicitHashKeyIndex;
+    for (let i = 0; i < datas.length; i++) {
+      const data = datas[i]!;
+      const pkIndex = pkIndices[i]!;
+      const ehkIndex = ehkIndices[i]!;
+      const dataLength = data.length;
+      const recordSize = recordMessageSize(pkIndex, ehkIndex, dataLength);
+      out[o++] = Tag.RECORDS;
+      if (recordSize < 0x80) out[o++] = recordSize;
+      else o = writeVarint(out, o, recordSize);
+      out[o++] = Tag.PARTITION_KEY_INDEX;
+      if (pkIndex < 0x80) out[o++] = pkIndex;
+      else o = writeVarint(out, o, pkIndex);
+      if (ehkIndex >= 0) {
+        out[o++] = Tag.EXPLICIT_HASH_KEY_INDEX;
+        o = writeVarint(out, o, ehkIndex);
+      }
+      out[o++] = Tag.DATA;
+      if (dataLength < 0x80) out[o++] = dataLength;
+      else o = writeVarint(out, o, dataLength);
+      if (dataLength > 16) {
+        out.set(data, o);
+        o += dataLength;
+      } else {
+        for (let j = 0; j < dataLength; j++) out[o++] = data[j]!;
+      }
+    }
+    if (o !== messageEnd) throw new Error(`internal: aggregated record size ${o} != computed ${messageEnd}`);
+    out.set(md5(out.subarray(MAGIC_LENGTH, messageEnd)), messageEnd);
+    return out;
+  }
+
+  reset(): void {
+    this.container++;
+    if (this.knownPartitionKeys.size > MAX_KNOWN_PARTITION_KEYS) this.knownPartitionKeys.clear();
+    this.partitionKeys.length = 0;
+    this.partitionKeyStrings.length = 0;
+    if (this.explicitHashKeys.length > 0) this.explicitHashKeyIndex.clear();
+    this.explicitHashKeys.length = 0;
+    this.recordData.length = 0;
+    this.messageSize = 0;
+  }
+
+  private grow(): void {
+    const capacity = this.recordPartitionKeyIndex.length * 2;
+    const pk = new Int32Array(capacity);
+    pk.set(this.recordPartitionKeyIndex);
+    this.recordPartitionKeyIndex = pk;
+    const ehk = new Int32Array(capacity);
+    ehk.set(this.recordExplicitHashKeyIndex);
+    this.recordExplicitHashKeyIndex = ehk;
+  }
+
+  // Results of the last measure() call, kept in fields so measuring allocates nothing.
+  private measuredPartitionKey: KnownPartitionKey | undefined = undefined;
+  private measuredPartitionKeyIndex = 0;
+  private measuredPartitionKeyByteLength = 0;
+  private measuredExplicitHashKeyIndex = -1;
+
+  /** Protobuf bytes the record would add: its Record entry plus any new table entries. */
+  private measure(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
+    let increment = 0;
+    let pkIndex: number;
+    const known = this.knownPartitionKeys.get(partitionKey);
+    this.measuredPartitionKey = known;
+    if (known !== undefined && known.container === this.container) {
+      pkIndex = known.index;
+    } else {
+      let length: number;
+      if (known === undefined) {
+        validatePartitionKey(partitionKey);
+        length = Buffer.byteLength(partitionKey, 'utf8');
+      } else {
+        length = known.byteLength;
+      }
+      this.measuredPartitionKeyByteLength = length;
+      pkIndex = this.partitionKeys.length;
+      increment += 1 + varintSize(length) + length;
+    }
+    let ehkIndex = -1;
+    if (explicitHashKey !== undefined) {
+      const known = this.explicitHashKeyIndex.get(explicitHashKey);
+      if (known === undefined) {
+        ehkIndex = this.explicitHashKeys.length;
+        increment += 1 + varintSize(explicitHashKey.length) + explicitHashKey.length;
+      } else {
+        ehkIndex = known;
+      }
+    }
+    this.measuredPartitionKeyIndex = pkIndex;
+    this.measuredExplicitHashKeyIndex = ehkIndex;
+    const recordSize = recordMessageSize(pkIndex, ehkIndex, dataLength);
+    return increment + 1 + varintSize(recordSize) + recordSize;
+  }
+}
+
+/** Bytes of one Record message (without its own tag and length prefix). */
+function recordMessageSize(pkIndex: number, ehkIndex: number, dataLength: number): number {
+  return 1 + varintSize(pkIndex) + (ehkIndex >= 0 ? 1 + varintSize(ehkIndex) : 0) + 1 + varintSize(dataLength) + dataLength;
+}
+
+/** Short ASCII strings are faster to copy by hand than through Buffer#write. */
+function writeString(out: Buffer, offset: number, value: string, byteLength: number): number {
+  if (byteLength === value.length && byteLength <= 32) {
+    for (let i = 0; i < byteLength; i++) out[offset + i] = value.charCodeAt(i);
+    return offset + byteLength;
+  }
+  return offset + out.write(value, offset, byteLength, 'utf8');
+}

@@ -1,0 +1,216 @@
+import { decodeAggregatedRecordMessage, RECORD_STRIDE } from './decode.js';
+import { DIGEST_LENGTH, hasAggregatedRecordMagic, MAGIC_LENGTH } from './format.js';
+import { MAX_HASH_KEY, partitionKeyToHashKey, toHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from './hash-key.js';
+import { normalizeKinesisRecord, type KinesisRecordInput, type NormalizedKinesisRecord } from './kinesis-record-input.js';
+import { md5 } from './md5.js';
+
+/** One user record as a consumer sees it (the KCL's KinesisClientRecord). */
+export interface UserRecord {
+  partitionKey: string;
+  /** The sub-record's own explicit hash key; absent when the producer gave none. */
+  explicitHashKey?: string;
+  /** A view into the container's bytes (not a copy); a plain Uint8Array for sub-records. */
+  data: Uint8Array;
+  /** The container's sequence number (shared by all its user records). */
+  sequenceNumber: string;
+  /** Position in the container (0 for a record that was not aggregated). */
+  subSequenceNumber: number;
+  aggregated: boolean;
+  /** The container's arrival time; one Date shared by its user records. */
+  approximateArrivalTimestamp?: Date;
+}
+
+export interface DeaggregateOptions {
+  /**
+   * The shard's hash key range. When given, a container with any user record whose hash key
+   * (explicit, else MD5 of its partition key) is outside it yields no records, as the KCL does
+   * after a reshard (the KPL had routed the container by its first record's key only).
+   */
+  hashKeyRange?: HashKeyRangeStrings | HashKeyRange;
+  /** Compare the MD5 trailer (default true). A mismatch means "not aggregated": the record passes through. */
+  verifyChecksum?: boolean;
+}
+
+export interface DeaggregationReport {
+  records: UserRecord[];
+  /** The input was a KPL aggregated record (valid magic, checksum and protobuf). */
+  aggregated: boolean;
+  /** User records dropped because the container had one outside hashKeyRange (all of its records). */
+  discardedOutOfRange: number;
+  /** The magic matched but the MD5 did not: the record was passed through unchanged. */
+  checksumMismatch: boolean;
+  /** The magic and checksum matched but the protobuf was invalid (or empty): passed through unchanged. */
+  malformed: boolean;
+}
+
+/**
+ * Splits a Kinesis record into its user records with the KCL's rules (see deaggregateWithReport).
+ * Never throws for bad record contents; throws AggregationError only for bad arguments.
+ */
+export function deaggregate(record: KinesisRecordInput, options?: DeaggregateOptions): UserRecord[] {
+  return deaggregateWithReport(record, options).records;
+}
+
+/**
+ * Splits a Kinesis record (SDK shape with `Data` bytes, or Lambda shape with base64 `data`) into
+ * its user records, with the KCL's rules:
+ * - only data starting with the magic and followed by MORE than 16 bytes is aggregated;
+ * - a checksum mismatch (when verifyChecksum) or an undecodable protobuf ⇒ the record passes
+ *   through unchanged, `aggregated: false`, subSequenceNumber 0 (never dropped, never thrown);
+ * - sub-records get subSequenceNumber 0..n-1, their own keys, and the container's sequence
+ *   number and arrival time;
+ * - with hashKeyRange, a container with any sub-record out of range yields no records.
+ * Deviations from the KCL, so a record is never lost: a key index outside its table, or a
+ * container with no user records, passes the record through (the KCL keeps the sub-records
+ * before a bad index and drops the rest; it drops an empty container).
+ */
+export function deaggregateWithReport(record: KinesisRecordInput, options: DeaggregateOptions = {}): DeaggregationReport {
+  const input = normalizeKinesisRecord(record);
+  const range = options.hashKeyRange === undefined ? undefined : resolveRange(options.hashKeyRange);
+  const data = input.data;
+  if (!hasAggregatedRecordMagic(data)) return passThrough(input, false, false);
+
+  const messageEnd = data.length - DIGEST_LENGTH;
+  if (options.verifyChecksum !== false && !checksumMatches(data, messageEnd)) return passThrough(input, true, false);
+
+  const message = decodeAggregatedRecordMessage(data, MAGIC_LENGTH, messageEnd);
+  if (message === undefined || message.count === 0) return passThrough(input, false, true);
+
+  const { partitionKeyTable, explicitHashKeyTable, count, records: fields } = message;
+  const pkCount = partitionKeyTable.length;
+  const ehkCount = explicitHashKeyTable.length;
+  const rangeCheck = range === undefined ? undefined : new RangeCheck(range, partitionKeyTable, explicitHashKeyTable);
+  const { sequenceNumber, approximateArrivalTimestamp } = input;
+  // Plain Uint8Array views: three times cheaper to create than Buffer#subarray.
+  const bytes = data.buffer;
+  const base = data.byteOffset;
+  const out: UserRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = i * RECORD_STRIDE;
+    const pkIndex = fields[at]!;
+    const ehkIndex = fields[at + 1]!;
+    if (pkIndex >= pkCount || ehkIndex >= ehkCount) return passThrough(input, false, true);
+    if (rangeCheck !== undefined) {
+      const inRange = ehkIndex >= 0 ? rangeCheck.explicitHashKeyInRange(ehkIndex) : rangeCheck.partitionKeyInRange(pkIndex);
+      if (inRange === undefined) return passThrough(input, false, true);
+      if (!inRange) return { records: [], aggregated: true, discardedOutOfRange: count, checksumMismatch: false, malformed: false };
+    }
+    const start = fields[at + 2]!;
+    const view = new Uint8Array(bytes, base + start, fields[at + 3]! - start);
+    out.push(
+      userRecord(
+        partitionKeyTable[pkIndex]!,
+        ehkIndex >= 0 ? explicitHashKeyTable[ehkIndex] : undefined,
+        view,
+        sequenceNumber,
+        i,
+        true,
+        approximateArrivalTimestamp,
+      ),
+    );
+  }
+  return { records: out, aggregated: true, discardedOutOfRange: 0, checksumMismatch: false, malformed: false };
+}
+
+function checksumMatches(data: Buffer, messageEnd: number): boolean {
+  const digest = md5(data.subarray(MAGIC_LENGTH, messageEnd));
+  for (let i = 0; i < DIGEST_LENGTH; i++) if (digest[i] !== data[messageEnd + i]) return false;
+  return true;
+}
+
+function passThrough(input: NormalizedKinesisRecord, checksumMismatch: boolean, malformed: boolean): DeaggregationReport {
+  const record = userRecord(
+    input.partitionKey,
+    input.explicitHashKey,
+    input.data,
+    input.sequenceNumber,
+    0,
+    false,
+    input.approximateArrivalTimestamp,
+  );
+  return { records: [record], aggregated: false, discardedOutOfRange: 0, checksumMismatch, malformed };
+}
+
+/** Object literals of fixed shapes (absent fields are omitted, not undefined) keep property access monomorphic. */
+function userRecord(
+  partitionKey: string,
+  explicitHashKey: string | undefined,
+  data: Uint8Array,
+  sequenceNumber: string,
+  subSequenceNumber: number,
+  aggregated: boolean,
+  approximateArrivalTimestamp: Date | undefined,
+): UserRecord {
+  if (explicitHashKey === undefined) {
+    return approximateArrivalTimestamp === undefined
+      ? { partitionKey, data, sequenceNumber, subSequenceNumber, aggregated }
+      : { partitionKey, data, sequenceNumber, subSequenceNumber, aggregated, approximateArrivalTimestamp };
+  }
+  return approximateArrivalTimestamp === undefined
+    ? { partitionKey, explicitHashKey, data, sequenceNumber, subSequenceNumber, aggregated }
+    : { partitionKey, explicitHashKey, data, sequenceNumber, subSequenceNumber, aggregated, approximateArrivalTimestamp };
+}
+
+/**
+ * Ranges are usually the same object for every record of a shard: parse each once (re-parsed
+ * if the object's bounds were changed since).
+ */
+const parsedRanges = new WeakMap<object, { from: HashKeyRangeStrings | HashKeyRange; range: HashKeyRange }>();
+
+function resolveRange(range: HashKeyRangeStrings | HashKeyRange): HashKeyRange {
+  if (typeof range !== 'object' || range === null) return toHashKeyRange(range);
+  const cached = parsedRanges.get(range);
+  if (cached !== undefined && cached.from.startingHashKey === range.startingHashKey && cached.from.endingHashKey === range.endingHashKey) {
+    return cached.range;
+  }
+  const parsed = toHashKeyRange(range);
+  parsedRanges.set(range, { from: { ...range }, range: parsed });
+  return parsed;
+}
+
+const DECIMAL = /^[0-9]{1,39}$/;
+
+/** Range membership per key-table entry, computed lazily (one MD5 per distinct partition key). */
+class RangeCheck {
+  private readonly partitionKeyResults: Uint8Array;
+  private readonly explicitHashKeyResults: Uint8Array;
+
+  constructor(
+    private readonly range: HashKeyRange,
+    private readonly partitionKeys: string[],
+    private readonly explicitHashKeys: string[],
+  ) {
+    this.partitionKeyResults = new Uint8Array(partitionKeys.length);
+    this.explicitHashKeyResults = new Uint8Array(explicitHashKeys.length);
+  }
+
+  partitionKeyInRange(index: number): boolean {
+    let result = this.partitionKeyResults[index]!;
+    if (result === UNKNOWN) {
+      result = this.classify(partitionKeyToHashKey(this.partitionKeys[index]!));
+      this.partitionKeyResults[index] = result;
+    }
+    return result === IN_RANGE;
+  }
+
+  /** undefined when the table entry is not a hash key at all. */
+  explicitHashKeyInRange(index: number): boolean | undefined {
+    let result = this.explicitHashKeyResults[index]!;
+    if (result === UNKNOWN) {
+      const text = this.explicitHashKeys[index]!;
+      const hashKey = DECIMAL.test(text) ? BigInt(text) : -1n;
+      result = hashKey < 0n || hashKey > MAX_HASH_KEY ? INVALID : this.classify(hashKey);
+      this.explicitHashKeyResults[index] = result;
+    }
+    return result === INVALID ? undefined : result === IN_RANGE;
+  }
+
+  private classify(hashKey: bigint): number {
+    return hashKey >= this.range.startingHashKey && hashKey <= this.range.endingHashKey ? IN_RANGE : OUT_OF_RANGE;
+  }
+}
+
+const UNKNOWN = 0;
+const IN_RANGE = 1;
+const OUT_OF_RANGE = 2;
+const INVALID = 3;

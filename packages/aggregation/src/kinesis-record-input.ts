@@ -1,0 +1,106 @@
+import { AggregationError, AggregationErrorCode, InvalidDataError, InvalidPartitionKeyError, InvalidSequenceNumberError } from './errors.js';
+
+/** A record as GetRecords / SubscribeToShard return it through the AWS SDK v3 (PascalCase). */
+export interface SdkKinesisRecord {
+  Data?: Uint8Array;
+  PartitionKey?: string;
+  SequenceNumber?: string;
+  ExplicitHashKey?: string;
+  ApproximateArrivalTimestamp?: Date;
+  EncryptionType?: string;
+}
+
+/** The `kinesis` part of a Lambda Kinesis event record (camelCase, base64 data, epoch seconds). */
+export interface LambdaKinesisRecord {
+  /** Base64 (a Uint8Array is accepted too). */
+  data?: string | Uint8Array;
+  partitionKey?: string;
+  sequenceNumber?: string;
+  explicitHashKey?: string;
+  /** Seconds since the epoch, with a fraction (Lambda's format); a Date is accepted too. */
+  approximateArrivalTimestamp?: number | Date;
+  kinesisSchemaVersion?: string;
+}
+
+/** A whole Lambda event record; its `kinesis` member is used. */
+export interface LambdaKinesisEventRecord {
+  kinesis: LambdaKinesisRecord;
+}
+
+export type KinesisRecordInput = SdkKinesisRecord | LambdaKinesisRecord | LambdaKinesisEventRecord;
+
+/** The fields deaggregation needs, whatever the input shape. */
+export interface NormalizedKinesisRecord {
+  data: Buffer;
+  partitionKey: string;
+  sequenceNumber: string;
+  explicitHashKey: string | undefined;
+  approximateArrivalTimestamp: Date | undefined;
+}
+
+/**
+ * Reads an SDK record, a Lambda record or a Lambda event record. Throws AggregationError
+ * subclasses naming the field when the record is not an object, has no bytes, or lacks its
+ * partition key or sequence number.
+ */
+export function normalizeKinesisRecord(record: KinesisRecordInput): NormalizedKinesisRecord {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, 'record must be a Kinesis record object', { field: 'record' });
+  }
+  const r = record as Record<string, unknown>;
+  if (r.Data !== undefined) {
+    return {
+      data: toBuffer(r.Data, 'Data'),
+      partitionKey: requireString(r.PartitionKey, 'PartitionKey'),
+      sequenceNumber: requireSequenceNumber(r.SequenceNumber, 'SequenceNumber'),
+      explicitHashKey: optionalString(r.ExplicitHashKey, 'ExplicitHashKey'),
+      approximateArrivalTimestamp: toDate(r.ApproximateArrivalTimestamp, 'ApproximateArrivalTimestamp'),
+    };
+  }
+  if (r.data !== undefined) {
+    return {
+      data: typeof r.data === 'string' ? Buffer.from(r.data, 'base64') : toBuffer(r.data, 'data'),
+      partitionKey: requireString(r.partitionKey, 'partitionKey'),
+      sequenceNumber: requireSequenceNumber(r.sequenceNumber, 'sequenceNumber'),
+      explicitHashKey: optionalString(r.explicitHashKey, 'explicitHashKey'),
+      approximateArrivalTimestamp: toDate(r.approximateArrivalTimestamp, 'approximateArrivalTimestamp'),
+    };
+  }
+  if (typeof r.kinesis === 'object' && r.kinesis !== null) return normalizeKinesisRecord(r.kinesis);
+  throw new InvalidDataError('record has no data: expected Data (Uint8Array) or data (base64 string)');
+}
+
+function toBuffer(value: unknown, field: string): Buffer {
+  if (Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  throw new InvalidDataError(`${field} must be a Uint8Array, got ${value === null ? 'null' : typeof value}`);
+}
+
+function requireString(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new InvalidPartitionKeyError(`${field} must be a string, got ${typeof value}`);
+  return value;
+}
+
+function requireSequenceNumber(value: unknown, field: string): string {
+  if (typeof value !== 'string') throw new InvalidSequenceNumberError(`${field} must be a string, got ${typeof value}`);
+  return value;
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') {
+    throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `${field} must be a string`, { field: 'explicitHashKey' });
+  }
+  return value;
+}
+
+/** Date as is; a number as epoch seconds (Lambda, and Kinesis' JSON wire format); an ISO string. */
+function toDate(value: unknown, field: string): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return new Date(Math.round(value * 1000));
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
+  throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `${field} must be a Date or epoch seconds`, {
+    field: 'approximateArrivalTimestamp',
+  });
+}
