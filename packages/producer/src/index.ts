@@ -1,1 +1,16 @@
-export {};
+export { KinesisProducer } from './producer.js';
+export { createProducerWritable, type ProducerWritableOptions } from './writable.js';
+export { CONSTANTS, DEFAULTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
+export {
+  BackPressureError,
+  InvalidRecordError,
+  KinesisProducerError,
+  ProducerClosedError,
+  ProducerConfigError,
+  ProducerErrorCode,
+  UserRecordFailedError,
+  type ProducerErrorContext,
+} from './errors.js';
+export { ProducerMetricName } from './metrics.js';
+export { ShardRateLimiter, TokenBucket, type ShardRateLimitOptions } from './rate-limiter.js';
+export type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';

@@ -1,0 +1,129 @@
+import type { Clock } from '@kinesis-kit/core';
+import type { Container } from './pending.js';
+import { ShardRateLimiter, type ShardRateLimitOptions } from './rate-limiter.js';
+
+interface ShardQueue {
+  shardId: string;
+  limiter: ShardRateLimiter;
+  items: Container[];
+  head: number;
+  /** Strict ordering: a container of this shard is past the limiter and not yet settled. */
+  busy: boolean;
+}
+
+/**
+ * Per-shard queues in front of the per-shard token buckets (the KPL's Limiter). Containers leave
+ * in order while both buckets have tokens; a blocked queue is drained again every 25 ms. Containers
+ * past their expiration are handed back instead. In strict-ordering mode a shard releases its next
+ * container only when the previous one has settled (`release`).
+ */
+export class LimiterStage {
+  private readonly queues = new Map<string, ShardQueue>();
+  private cancelTimer: (() => void) | undefined;
+  private queued = 0;
+
+  constructor(
+    private readonly options: ShardRateLimitOptions & { drainMs: number; strict: boolean },
+    private readonly clock: Clock,
+    private readonly pass: (container: Container) => void,
+    private readonly expired: (container: Container, shardId: string) => void,
+  ) {}
+
+  /** Containers waiting for tokens (or, in strict mode, for their shard). */
+  get queuedContainers(): number {
+    return this.queued;
+  }
+
+  enqueue(shardId: string, container: Container): void {
+    const q = this.queue(shardId);
+    q.items.push(container);
+    this.queued++;
+    this.drainShard(q, this.clock.monotonic());
+  }
+
+  /** Strict mode: puts retried containers back at the head of the shard's queue, in order. */
+  unshift(shardId: string, containers: Container[]): void {
+    const q = this.queue(shardId);
+    if (q.head > 0) {
+      q.items = q.items.slice(q.head);
+      q.head = 0;
+    }
+    q.items.unshift(...containers);
+    this.queued += containers.length;
+  }
+
+  /** Strict mode: the shard's container has settled (or gone back to be retried). */
+  release(shardId: string): void {
+    const q = this.queues.get(shardId);
+    if (!q) return;
+    q.busy = false;
+    this.drainShard(q, this.clock.monotonic());
+  }
+
+  /** Releases what the buckets allow from one shard's queue now. */
+  drain(shardId: string): void {
+    const q = this.queues.get(shardId);
+    if (q) this.drainShard(q, this.clock.monotonic());
+  }
+
+  close(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.queues.clear();
+    this.queued = 0;
+  }
+
+  private queue(shardId: string): ShardQueue {
+    let q = this.queues.get(shardId);
+    if (!q) {
+      q = { shardId, limiter: new ShardRateLimiter(this.options, this.clock.monotonic()), items: [], head: 0, busy: false };
+      this.queues.set(shardId, q);
+    }
+    return q;
+  }
+
+  /** Releases what the buckets allow; true when the queue is still blocked on tokens. */
+  private drainShard(q: ShardQueue, now: number): boolean {
+    while (q.head < q.items.length) {
+      const c = q.items[q.head]!;
+      if (c.expiration <= now) {
+        this.take(q);
+        this.expired(c, q.shardId);
+        continue;
+      }
+      if (this.options.strict && q.busy) return false;
+      if (!q.limiter.tryTake(c.size, now)) {
+        this.armTimer();
+        return true;
+      }
+      this.take(q);
+      if (this.options.strict) q.busy = true;
+      this.pass(c);
+    }
+    return false;
+  }
+
+  private take(q: ShardQueue): void {
+    q.items[q.head] = undefined as unknown as Container;
+    q.head++;
+    this.queued--;
+    if (q.head === q.items.length) {
+      q.items = [];
+      q.head = 0;
+    } else if (q.head > 1024 && q.head * 2 > q.items.length) {
+      q.items = q.items.slice(q.head);
+      q.head = 0;
+    }
+  }
+
+  private armTimer(): void {
+    if (this.cancelTimer) return;
+    this.cancelTimer = this.clock.setTimer(() => {
+      this.cancelTimer = undefined;
+      const now = this.clock.monotonic();
+      let blocked = false;
+      for (const q of this.queues.values()) if (this.drainShard(q, now)) blocked = true;
+      if (blocked) this.armTimer();
+    }, this.options.drainMs);
+  }
+}

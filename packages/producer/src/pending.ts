@@ -1,0 +1,140 @@
+import type { AggregatedRecord } from '@kinesis-kit/aggregation';
+import { hexToHashKey, type HashKeyHex } from './hash-key-hex.js';
+import type { Attempt, ProducerRecord, UserRecordResult } from './types.js';
+
+/** A user record between put() and its settlement. Times are monotonic ms. */
+export interface PendingRecord {
+  id: number;
+  partitionKey: string;
+  /** Canonical decimal form, when the user gave one. */
+  explicitHashKey: string | undefined;
+  data: Uint8Array;
+  /** The record as the user gave it (carried by the final error). */
+  original: ProducerRecord;
+  /** The hash key it routes by (explicit, or MD5 of the partition key), as 32 hex digits. */
+  hashKey: HashKeyHex;
+  /** Partition key (UTF-8) + data: what the backend and the outstanding-bytes limit count. */
+  bytes: number;
+  arrival: number;
+  expiration: number;
+  /** When it must leave the buffers (arrival + recordMaxBufferedTime, clamped to expiration). */
+  deadline: number;
+  /** End of the previous attempt (or arrival): the next attempt's delay is measured from it. */
+  lastEnd: number;
+  /** NO_ATTEMPTS until the first attempt ends (most records need one, so no array grows). */
+  attempts: Attempt[];
+  resolve: (result: UserRecordResult) => void;
+  reject: (error: Error) => void;
+  done: boolean;
+  /** Neighbours in the producer's list of outstanding records (put() order). */
+  prev: PendingRecord | undefined;
+  next: PendingRecord | undefined;
+}
+
+/** Shared, frozen: a record's attempts before its first one ends (addAttempt replaces it). */
+export const NO_ATTEMPTS: Attempt[] = Object.freeze([]) as unknown as Attempt[];
+
+export function addAttempt(record: PendingRecord, attempt: Attempt): void {
+  if (record.attempts === NO_ATTEMPTS) record.attempts = [attempt];
+  else record.attempts.push(attempt);
+}
+
+/**
+ * Outstanding records in put() order, linked through the records themselves: insert and remove
+ * allocate nothing and the oldest is the head (what a Map keyed by id gave, without the hashing).
+ */
+export class PendingList {
+  private head: PendingRecord | undefined;
+  private tail: PendingRecord | undefined;
+  size = 0;
+
+  get oldest(): PendingRecord | undefined {
+    return this.head;
+  }
+
+  append(r: PendingRecord): void {
+    r.prev = this.tail;
+    r.next = undefined;
+    if (this.tail) this.tail.next = r;
+    else this.head = r;
+    this.tail = r;
+    this.size++;
+  }
+
+  remove(r: PendingRecord): void {
+    if (r.prev) r.prev.next = r.next;
+    else this.head = r.next;
+    if (r.next) r.next.prev = r.prev;
+    else this.tail = r.prev;
+    r.prev = undefined;
+    r.next = undefined;
+    this.size--;
+  }
+
+  toArray(): PendingRecord[] {
+    const out: PendingRecord[] = [];
+    for (let r = this.head; r; r = r.next) out.push(r);
+    return out;
+  }
+}
+
+/** One Kinesis record (a PutRecords entry): an aggregated container or a user record sent alone. */
+export interface Container {
+  records: PendingRecord[];
+  partitionKey: string;
+  explicitHashKey: string;
+  data: Uint8Array;
+  aggregated: boolean;
+  /** Partition key (UTF-8) + data bytes. */
+  size: number;
+  predictedShardId: string | undefined;
+  deadline: number;
+  expiration: number;
+}
+
+function byteLength(s: string): number {
+  // Fast path for ASCII keys, the common case.
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  return s.length;
+}
+
+export function recordBytes(partitionKey: string, data: Uint8Array): number {
+  return byteLength(partitionKey) + data.length;
+}
+
+export function containerFromAggregated(agg: AggregatedRecord<PendingRecord>, predictedShardId: string | undefined): Container {
+  const records = agg.userRecords.map((u) => u.context!);
+  let deadline = Infinity;
+  let expiration = Infinity;
+  for (const r of records) {
+    if (r.deadline < deadline) deadline = r.deadline;
+    if (r.expiration < expiration) expiration = r.expiration;
+  }
+  return {
+    records,
+    partitionKey: agg.partitionKey,
+    explicitHashKey: agg.explicitHashKey,
+    data: agg.data,
+    aggregated: agg.aggregated,
+    size: byteLength(agg.partitionKey) + agg.data.length,
+    predictedShardId,
+    deadline,
+    expiration,
+  };
+}
+
+/** A user record as its own Kinesis record (aggregation off, map unknown, or too big to share). */
+export function singleContainer(record: PendingRecord, predictedShardId: string | undefined): Container {
+  return {
+    records: [record],
+    partitionKey: record.partitionKey,
+    // The KPL always sets the hash key, so routing never depends on the backend hashing the key again.
+    explicitHashKey: record.explicitHashKey ?? hexToHashKey(record.hashKey).toString(10),
+    data: record.data,
+    aggregated: false,
+    size: record.bytes,
+    predictedShardId,
+    deadline: record.deadline,
+    expiration: record.expiration,
+  };
+}

@@ -1,0 +1,696 @@
+import { PutRecordsCommand, type KinesisClient, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { canonicalExplicitHashKey, hashKeyInRange, RecordAggregator, validatePartitionKey } from '@kinesis-kit/aggregation';
+import { backoffDelay, childLogger, classifyAwsError, errorFields, Semaphore, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import { buildKinesisClient } from './client.js';
+import { Collector } from './collector.js';
+import { BackPressureError, InvalidRecordError, ProducerClosedError, ProducerErrorCode, UserRecordFailedError } from './errors.js';
+import { hashKeyToHex, hexToHashKey, partitionKeyHashHex } from './hash-key-hex.js';
+import { LimiterStage } from './limiter-stage.js';
+import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
+import { CONSTANTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
+import { addAttempt, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
+import { ShardAggregators } from './shard-aggregators.js';
+import { ShardMap } from './shard-map.js';
+import type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
+
+const THROTTLED = 'ProvisionedThroughputExceededException';
+const WRONG_SHARD = 'Wrong Shard';
+const EXPIRED = 'Expired';
+
+interface Waiter {
+  record: PendingRecord;
+  resolve: (result: UserRecordResult) => void;
+  reject: (err: Error) => void;
+}
+
+const unsettled = (): void => {
+  throw new Error('internal: record settled before admission');
+};
+
+// One shared executor hands out each new promise's resolvers (executors run synchronously), so
+// put() allocates no closure of its own per record.
+let capturedResolve: (result: UserRecordResult) => void = unsettled;
+let capturedReject: (error: Error) => void = unsettled;
+function captureResolvers(resolve: (result: UserRecordResult) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * A KPL-compatible producer: put() -> validate -> predicted shard -> that shard's aggregator ->
+ * per-shard rate limiter -> PutRecords collector -> sender (maxConnections in flight, SDK retries
+ * off) -> each record's promise settles with shard, sequence and sub-sequence number. Failures go
+ * back through backoff and re-aggregation until recordTtl. Outstanding records and bytes are bounded.
+ */
+export class KinesisProducer {
+  private readonly options: ResolvedProducerOptions;
+  private readonly client: KinesisClient;
+  private readonly ownsClient: boolean;
+  private readonly logger: Logger;
+  private readonly emitter: TypedEmitter<ProducerEvents>;
+  private readonly metrics: ProducerMetrics;
+  private readonly shardMap: ShardMap;
+  private readonly aggregators: ShardAggregators;
+  private readonly limiter: LimiterStage;
+  private readonly collector: Collector;
+  private readonly semaphore: Semaphore;
+
+  /** Accepted, unsettled records in put() order (the first is the oldest). */
+  private readonly pending = new PendingList();
+  private nextId = 1;
+  private bytesOutstanding = 0;
+  private readonly waiters: Waiter[] = [];
+  private capacityListeners: (() => void)[] = [];
+  private flushWaiters: { lastId: number; resolve: () => void }[] = [];
+  /** Strict ordering: records held until the shard map is known. */
+  private unrouted: PendingRecord[] = [];
+  private readonly retryTimers = new Set<() => void>();
+  private readonly inflight = new Set<AbortController>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: KinesisProducerOptions) {
+    const o = resolveProducerOptions(options);
+    this.options = o;
+    this.logger = childLogger(o.logger, { component: 'KinesisProducer', streamName: o.streamLabel });
+    this.emitter = new TypedEmitter<ProducerEvents>(this.logger);
+    this.metrics = new ProducerMetrics(o.metricsSink, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
+    this.ownsClient = o.kinesisClient === undefined;
+    this.client = o.kinesisClient ?? buildKinesisClient(o);
+    this.semaphore = new Semaphore(o.maxConnections);
+    this.shardMap = new ShardMap({
+      client: this.client,
+      streamName: o.streamName,
+      streamArn: o.streamArn,
+      clock: o.clock,
+      logger: this.logger,
+      requestTimeout: o.requestTimeout,
+      onUpdate: (openShards) => {
+        this.emitter.emit('shardMapUpdated', { openShards });
+        this.routeUnrouted();
+      },
+      onFailure: (error, retryInMs) => this.emitter.emit('shardMapRefreshFailed', { error, retryInMs }),
+    });
+    this.aggregators = new ShardAggregators({ maxCount: o.aggregationMaxCount, maxSize: o.aggregationMaxSize }, o.clock, (c) =>
+      this.limiter.enqueue(c.predictedShardId!, c),
+    );
+    this.limiter = new LimiterStage(
+      {
+        rateLimit: o.rateLimit,
+        recordsPerSecond: CONSTANTS.shardRecordsPerSecond,
+        bytesPerSecond: CONSTANTS.shardBytesPerSecond,
+        largestRecordBytes: Math.max(o.aggregationMaxSize, o.maxUserRecordSize),
+        drainMs: CONSTANTS.limiterDrainMs,
+        strict: o.strictOrdering,
+      },
+      o.clock,
+      (c) => this.collector.add(c),
+      (c, shardId) => this.expiredInLimiter(c, shardId),
+    );
+    const lingerMs = Math.min(CONSTANTS.collectorLingerMaxMs, CONSTANTS.collectorLingerShare * o.recordMaxBufferedTime);
+    this.collector = new Collector({ maxCount: o.collectionMaxCount, maxSize: o.collectionMaxSize, lingerMs }, o.clock, (batch) => {
+      void this.dispatch(batch);
+    });
+    void this.shardMap.refresh();
+  }
+
+  // ---- public face -----------------------------------------------------------------------------
+
+  /** Accepted records not yet settled (the KPL's getOutstandingRecordsCount()). */
+  get outstandingRecords(): number {
+    return this.pending.size;
+  }
+
+  /** Bytes (partition key + data) of the outstanding records. */
+  get outstandingBytes(): number {
+    return this.bytesOutstanding;
+  }
+
+  /** Age of the oldest outstanding record, ms (0 when none). */
+  get oldestRecordAgeMs(): number {
+    const first = this.pending.oldest;
+    return first === undefined ? 0 : Math.max(0, this.options.clock.monotonic() - first.arrival);
+  }
+
+  /** True when put() would be accepted at once (below both outstanding limits, nobody waiting). */
+  get hasCapacity(): boolean {
+    return this.waiters.length === 0 && this.pending.size < this.options.maxOutstandingRecords && this.bytesOutstanding < this.options.maxOutstandingBytes;
+  }
+
+  /** Resolves when `hasCapacity` is true (or the producer is closed). */
+  waitForCapacity(): Promise<void> {
+    if (this.hasCapacity || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.capacityListeners.push(resolve));
+  }
+
+  /** Resolves once the shard map is loaded (records put before then go out unaggregated). */
+  ready(): Promise<void> {
+    return this.shardMap.whenReady();
+  }
+
+  on<K extends keyof ProducerEvents>(event: K, listener: (payload: ProducerEvents[K]) => void | Promise<void>): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /**
+   * Sends a user record. Resolves with where it landed; rejects with InvalidRecordError (at once, for
+   * bad input), BackPressureError (limit reached and backPressure 'reject'), ProducerClosedError, or
+   * UserRecordFailedError (carrying the result and the record) when it finally fails.
+   */
+  put(record: ProducerRecord): Promise<UserRecordResult> {
+    if (this.closed) return Promise.reject(new ProducerClosedError(undefined, { streamName: this.options.streamLabel }));
+    let valid: PendingRecord;
+    try {
+      valid = this.validate(record);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (this.waiters.length === 0 && this.hasRoom(valid.bytes)) return this.admit(valid);
+    if (this.options.backPressure === 'reject') {
+      return Promise.reject(
+        new BackPressureError(
+          `outstanding limit reached (${this.pending.size} records, ${this.bytesOutstanding} bytes; maxOutstandingRecords ${this.options.maxOutstandingRecords}, maxOutstandingBytes ${this.options.maxOutstandingBytes})`,
+          { streamName: this.options.streamLabel },
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ record: valid, resolve, reject });
+    });
+  }
+
+  /** Sends everything buffered now and resolves when every record accepted before the call has settled. */
+  async flush(): Promise<void> {
+    this.aggregators.flushAll();
+    this.collector.flush();
+    if (this.pending.size === 0) return;
+    const lastId = this.nextId - 1;
+    await new Promise<void>((resolve) => this.flushWaiters.push({ lastId, resolve }));
+  }
+
+  /**
+   * Rejects further puts, flushes and waits for every outstanding record (through its retries, up to
+   * recordTtl), then releases every timer and socket. With `signal`, aborting fails what is left
+   * with ProducerClosedError and closes at once.
+   */
+  close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.closed = true;
+    this.closing ??= this.closeNow(options.signal);
+    return this.closing;
+  }
+
+  // ---- intake ----------------------------------------------------------------------------------
+
+  /** Checks the record and returns it as a PendingRecord not yet admitted (no id, times or promise). */
+  private validate(record: ProducerRecord): PendingRecord {
+    if (typeof record !== 'object' || record === null) {
+      throw new InvalidRecordError(ProducerErrorCode.INVALID_RECORD, 'record', 'a record must be an object with partitionKey and data');
+    }
+    const raw: unknown = record.data;
+    let data: Uint8Array;
+    if (raw instanceof Uint8Array) data = raw;
+    else if (typeof raw === 'string') data = Buffer.from(raw, 'utf8');
+    else {
+      throw new InvalidRecordError(
+        ProducerErrorCode.INVALID_DATA,
+        'data',
+        `data must be a Uint8Array, Buffer or string, got ${raw === null ? 'null' : typeof raw}`,
+      );
+    }
+    const { partitionKey } = record;
+    try {
+      validatePartitionKey(partitionKey);
+    } catch (err) {
+      throw new InvalidRecordError(ProducerErrorCode.INVALID_PARTITION_KEY, 'partitionKey', (err as Error).message, { cause: err });
+    }
+    let explicitHashKey: string | undefined;
+    const ehk: unknown = record.explicitHashKey;
+    if (ehk !== undefined && ehk !== null) {
+      try {
+        explicitHashKey = canonicalExplicitHashKey(ehk);
+      } catch (err) {
+        throw new InvalidRecordError(ProducerErrorCode.INVALID_EXPLICIT_HASH_KEY, 'explicitHashKey', (err as Error).message, { cause: err });
+      }
+    }
+    const bytes = recordBytes(partitionKey, data);
+    if (bytes > this.options.maxUserRecordSize) {
+      throw new InvalidRecordError(
+        ProducerErrorCode.RECORD_TOO_LARGE,
+        'data',
+        `partition key + data is ${bytes} bytes, over maxUserRecordSize ${this.options.maxUserRecordSize}`,
+      );
+    }
+    return {
+      id: 0,
+      partitionKey,
+      explicitHashKey,
+      data,
+      original: record,
+      hashKey: explicitHashKey === undefined ? partitionKeyHashHex(partitionKey) : hashKeyToHex(BigInt(explicitHashKey)),
+      bytes,
+      arrival: 0,
+      expiration: 0,
+      deadline: 0,
+      lastEnd: 0,
+      attempts: NO_ATTEMPTS,
+      resolve: unsettled,
+      reject: unsettled,
+      done: false,
+      prev: undefined,
+      next: undefined,
+    };
+  }
+
+  private hasRoom(bytes: number): boolean {
+    if (this.pending.size === 0) return true; // a record bigger than maxOutstandingBytes still goes, alone
+    return this.pending.size < this.options.maxOutstandingRecords && this.bytesOutstanding + bytes <= this.options.maxOutstandingBytes;
+  }
+
+  private admit(record: PendingRecord): Promise<UserRecordResult> {
+    const promise = new Promise<UserRecordResult>(captureResolvers);
+    record.resolve = capturedResolve;
+    record.reject = capturedReject;
+    this.admitWith(record);
+    return promise;
+  }
+
+  /** Admits a validated record whose resolve/reject are set. */
+  private admitWith(record: PendingRecord): void {
+    const now = this.options.clock.monotonic();
+    const expiration = now + this.options.recordTtl;
+    record.id = this.nextId++;
+    record.arrival = now;
+    record.expiration = expiration;
+    record.deadline = Math.min(now + this.options.recordMaxBufferedTime, expiration);
+    record.lastEnd = now;
+    this.pending.append(record);
+    this.bytesOutstanding += record.bytes;
+    if (this.metrics.detailed) this.metrics.record(M.UserRecordsReceived, 1, 'Count');
+    this.route(record);
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------
+
+  private route(record: PendingRecord): void {
+    const shardId = this.shardMap.predictHex(record.hashKey);
+    if (shardId === undefined) {
+      if (this.options.strictOrdering) {
+        this.unrouted.push(record);
+        return;
+      }
+      // No map yet (KPL behaviour): the record goes alone and skips the limiter.
+      this.collector.add(singleContainer(record, undefined));
+      return;
+    }
+    if (this.options.aggregationEnabled) this.aggregators.add(shardId, record);
+    else this.limiter.enqueue(shardId, singleContainer(record, shardId));
+  }
+
+  private routeUnrouted(): void {
+    if (this.unrouted.length === 0) return;
+    const records = this.unrouted;
+    this.unrouted = [];
+    for (const r of records) if (!r.done) this.route(r);
+  }
+
+  /** Strict ordering: records going back go to the head of their (re-predicted) shards' queues, in order. */
+  private requeueAtHead(records: PendingRecord[]): void {
+    const byShard = new Map<string, PendingRecord[]>();
+    for (const r of records) {
+      const shardId = this.shardMap.predictHex(r.hashKey);
+      if (shardId === undefined) {
+        this.unrouted.push(r);
+        continue;
+      }
+      let list = byShard.get(shardId);
+      if (!list) byShard.set(shardId, (list = []));
+      list.push(r);
+    }
+    for (const [shardId, list] of byShard) {
+      const containers: Container[] = [];
+      if (this.options.aggregationEnabled) {
+        const agg = new RecordAggregator<PendingRecord>({ maxCount: this.options.aggregationMaxCount, maxSize: this.options.aggregationMaxSize });
+        for (const r of list) {
+          const input = r.explicitHashKey === undefined ? { partitionKey: r.partitionKey, data: r.data, context: r } : { partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: r.data, context: r };
+          for (const done of agg.add(input)) containers.push(containerFromAggregated(done, shardId));
+        }
+        const last = agg.flush();
+        if (last) containers.push(containerFromAggregated(last, shardId));
+      } else {
+        for (const r of list) containers.push(singleContainer(r, shardId));
+      }
+      this.limiter.unshift(shardId, containers);
+    }
+    for (const shardId of byShard.keys()) this.limiter.drain(shardId);
+  }
+
+  private expiredInLimiter(container: Container, _shardId: string): void {
+    const now = this.options.clock.monotonic();
+    const live: PendingRecord[] = [];
+    for (const r of container.records) {
+      if (r.done) continue;
+      if (r.expiration <= now) this.expire(r, now, 'Expiration reached while waiting in limiter');
+      else live.push(r);
+    }
+    if (live.length === 0) return;
+    if (this.options.strictOrdering) {
+      // The container had not passed the limiter: its shard is not held for it.
+      this.requeueAtHead(live);
+    } else {
+      for (const r of live) this.route(r);
+    }
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  private async dispatch(batch: Container[]): Promise<void> {
+    try {
+      await this.semaphore.acquire();
+    } catch {
+      return; // never rejects without a signal; kept for safety
+    }
+    const clock = this.options.clock;
+    const start = clock.monotonic();
+    const timeout = new AbortController();
+    this.inflight.add(timeout);
+    const cancel = clock.setTimer(() => timeout.abort(), this.options.requestTimeout);
+    let response: PutRecordsCommandOutput | undefined;
+    let error: unknown;
+    try {
+      response = await this.client.send(
+        new PutRecordsCommand({
+          ...(this.options.streamName !== undefined ? { StreamName: this.options.streamName } : {}),
+          ...(this.options.streamArn !== undefined ? { StreamARN: this.options.streamArn } : {}),
+          Records: batch.map((c) => ({ Data: c.data, PartitionKey: c.partitionKey, ExplicitHashKey: c.explicitHashKey })),
+        }),
+        { abortSignal: timeout.signal },
+      );
+    } catch (err) {
+      error = err;
+    } finally {
+      cancel();
+      this.inflight.delete(timeout);
+      this.semaphore.release();
+    }
+    const end = clock.monotonic();
+    try {
+      await this.handleOutcome(batch, response, error, timeout.signal.aborted, start, end);
+    } catch (err) {
+      // Never wedge: whatever went wrong, every record of the batch is retried or settled.
+      this.logger.error({ ...errorFields(err) }, 'internal error while handling a PutRecords result');
+      for (const c of batch) this.failContainer(c, start, end, 'InternalProducerError', String(err), true, false);
+    }
+  }
+
+  private async handleOutcome(
+    batch: Container[],
+    response: PutRecordsCommandOutput | undefined,
+    error: unknown,
+    timedOut: boolean,
+    start: number,
+    end: number,
+  ): Promise<void> {
+    const duration = end - start;
+    let userRecords = 0;
+    for (const c of batch) userRecords += c.records.length;
+    if (this.metrics.detailed) {
+      this.metrics.record(M.RequestTime, duration, 'Milliseconds');
+      this.metrics.record(M.KinesisRecordsPerPutRecordsRequest, batch.length, 'Count');
+      this.metrics.record(M.UserRecordsPerPutRecordsRequest, userRecords, 'Count');
+      this.metrics.record(M.UserRecordsPending, this.pending.size, 'Count');
+    }
+    if (error !== undefined || response === undefined) {
+      const classified = classifyAwsError(error);
+      const code = timedOut && !this.closed ? 'RequestTimeout' : classified.code;
+      if (this.metrics.summary) {
+        this.metrics.record(M.ErrorsByCode, 1, 'Count', undefined, { ErrorCode: code });
+        this.metrics.record(M.AllErrors, 1, 'Count');
+      }
+      this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords }, 'PutRecords failed');
+      this.emitter.emit('requestCompleted', { entries: batch.length, userRecords, failedEntries: batch.length, durationMs: duration, errorCode: code });
+      const retriable = timedOut || classified.retriable;
+      for (const c of batch) this.failContainer(c, start, end, code, classified.message, retriable, classified.kind === 'throttling');
+      return;
+    }
+    const results = response.Records ?? [];
+    if (results.length !== batch.length) {
+      for (const c of batch) this.failContainer(c, start, end, 'Record Count Mismatch', `sent ${batch.length} records, got ${results.length} results`, true, false);
+      return;
+    }
+    let failed = 0;
+    const checks: Promise<void>[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!;
+      const r = results[i]!;
+      if (r.SequenceNumber && r.ShardId) {
+        if (this.metrics.summary) this.metrics.record(M.KinesisRecordsPut, 1, 'Count', r.ShardId);
+        if (this.metrics.detailed) {
+          this.metrics.record(M.KinesisRecordsDataPut, c.data.length, 'Bytes', r.ShardId);
+          this.metrics.record(M.UserRecordsPerKinesisRecord, c.records.length, 'Count', r.ShardId);
+        }
+        const check = this.succeedContainer(c, r.ShardId, r.SequenceNumber, start, end);
+        if (check) checks.push(check);
+      } else {
+        failed++;
+        const code = r.ErrorCode ?? 'UnknownError';
+        if (this.metrics.summary) {
+          this.metrics.record(M.KinesisRecordsPut, 0, 'Count', c.predictedShardId);
+          this.metrics.record(M.ErrorsByCode, 1, 'Count', c.predictedShardId, { ErrorCode: code });
+          this.metrics.record(M.AllErrors, 1, 'Count', c.predictedShardId);
+        }
+        const throttled = code === THROTTLED;
+        const retriable = classifyAwsError({ name: code, $metadata: {} }).retriable || code === 'InternalFailure';
+        this.failContainer(c, start, end, code, r.ErrorMessage ?? '', retriable, throttled);
+      }
+    }
+    this.emitter.emit('requestCompleted', { entries: batch.length, userRecords, failedEntries: failed, durationMs: duration });
+    if (checks.length > 0) await Promise.all(checks);
+  }
+
+  /** Settles a container's records as written, unless some of them are outside the shard it landed on. */
+  private succeedContainer(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): Promise<void> | undefined {
+    const predicted = c.predictedShardId;
+    if (predicted !== undefined && predicted !== shardId) {
+      if (!c.aggregated) {
+        // A record sent alone always lies in the range of the shard its hash key routed it to.
+        void this.shardMap.invalidate(start);
+      } else {
+        const range = this.shardMap.rangeOf(shardId);
+        if (range === undefined) {
+          // A shard we have never seen (a child after a split): learn its range, then decide.
+          return this.shardMap.invalidate(start).then(() => {
+            this.settleLanded(c, shardId, sequenceNumber, start, end);
+          });
+        }
+        this.settleLanded(c, shardId, sequenceNumber, start, end);
+        return undefined;
+      }
+    }
+    this.succeedRecords(c, shardId, sequenceNumber, start, end);
+    return undefined;
+  }
+
+  private settleLanded(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): void {
+    const range = this.shardMap.rangeOf(shardId);
+    const allInRange = range !== undefined && c.records.every((r) => hashKeyInRange(hexToHashKey(r.hashKey), range));
+    void this.shardMap.invalidate(start);
+    if (allInRange) {
+      this.succeedRecords(c, shardId, sequenceNumber, start, end);
+      return;
+    }
+    // A range-checking reader (KCL) drops the whole container, so every record in it is sent again.
+    this.emitter.emit('wrongShard', { predictedShardId: c.predictedShardId!, actualShardId: shardId, records: c.records.length });
+    this.logger.info({ predictedShardId: c.predictedShardId, actualShardId: shardId, records: c.records.length }, 'container landed on another shard; retrying it whole');
+    this.failContainer(c, start, end, WRONG_SHARD, `written to ${shardId} (sequence ${sequenceNumber}) outside the range of some sub-records`, true, false);
+  }
+
+  private succeedRecords(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): void {
+    const records = c.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r.done) continue;
+      const attempt: Attempt = { delay: start - r.lastEnd, duration: end - start, successful: true };
+      addAttempt(r, attempt);
+      r.lastEnd = end;
+      if (this.metrics.summary) {
+        this.metrics.record(M.UserRecordsPut, 1, 'Count', shardId);
+        this.metrics.record(M.BufferingTime, attempt.delay, 'Milliseconds', shardId);
+        if (this.metrics.detailed) {
+          this.metrics.record(M.UserRecordsDataPut, r.data.length, 'Bytes', shardId);
+          this.metrics.record(M.RetriesPerRecord, r.attempts.length - 1, 'Count', shardId);
+        }
+      }
+      this.settle(r);
+      r.resolve({ successful: true, shardId, sequenceNumber, subSequenceNumber: c.aggregated ? i : 0, attempts: r.attempts });
+    }
+    if (this.options.strictOrdering && c.predictedShardId !== undefined) this.limiter.release(c.predictedShardId);
+  }
+
+  private failContainer(c: Container, start: number, end: number, code: string, message: string, retriable: boolean, throttled: boolean): void {
+    const live: PendingRecord[] = [];
+    for (const r of c.records) {
+      if (r.done) continue;
+      const delay = start - r.lastEnd;
+      addAttempt(r, { delay, duration: end - start, successful: false, errorCode: code, errorMessage: message });
+      r.lastEnd = end;
+      if (this.metrics.summary) this.metrics.record(M.BufferingTime, delay, 'Milliseconds', c.predictedShardId);
+      live.push(r);
+    }
+    if (!retriable || (throttled && this.options.failIfThrottled)) {
+      for (const r of live) this.fail(r, false);
+      if (this.options.strictOrdering && c.predictedShardId !== undefined) this.limiter.release(c.predictedShardId);
+      return;
+    }
+    this.scheduleRetry(live, code, c.predictedShardId);
+  }
+
+  /** Backs off (exponential, jittered, never past the earliest expiration), then re-aggregates. */
+  private scheduleRetry(records: PendingRecord[], code: string, shardId: string | undefined): void {
+    const clock = this.options.clock;
+    const now = clock.monotonic();
+    const live: PendingRecord[] = [];
+    let failures = 0;
+    let earliestExpiration = Infinity;
+    for (const r of records) {
+      if (r.expiration <= now) {
+        this.expire(r, now, 'Record has reached expiration');
+        continue;
+      }
+      live.push(r);
+      if (r.attempts.length > failures) failures = r.attempts.length;
+      if (r.expiration < earliestExpiration) earliestExpiration = r.expiration;
+    }
+    const strict = this.options.strictOrdering;
+    if (live.length === 0) {
+      if (strict && shardId !== undefined) this.limiter.release(shardId);
+      return;
+    }
+    const delay = Math.max(
+      0,
+      Math.min(
+        backoffDelay(failures, { baseMs: this.options.retryBaseDelay, maxMs: this.options.retryMaxDelay, jitter: 'equal' }),
+        earliestExpiration - now,
+      ),
+    );
+    this.emitter.emit('retrying', { records: live.length, errorCode: code, delayMs: delay, ...(shardId !== undefined ? { shardId } : {}) });
+    const cancel = clock.setTimer(() => {
+      this.retryTimers.delete(cancel);
+      const at = clock.monotonic();
+      const again: PendingRecord[] = [];
+      for (const r of live) {
+        if (r.done) continue;
+        if (r.expiration <= at) {
+          this.expire(r, at, 'Record has reached expiration');
+          continue;
+        }
+        r.deadline = Math.min(at + this.options.recordMaxBufferedTime / 2, r.expiration);
+        again.push(r);
+      }
+      if (strict) {
+        // The shard stayed busy through the backoff, so nothing of it overtook these records.
+        this.requeueAtHead(again);
+        if (shardId !== undefined) this.limiter.release(shardId);
+      } else {
+        for (const r of again) this.route(r);
+      }
+    }, delay);
+    this.retryTimers.add(cancel);
+  }
+
+  // ---- settlement ------------------------------------------------------------------------------
+
+  private expire(r: PendingRecord, now: number, message: string): void {
+    addAttempt(r, { delay: now - r.lastEnd, duration: 0, successful: false, errorCode: EXPIRED, errorMessage: message });
+    r.lastEnd = now;
+    if (this.metrics.summary) this.metrics.record(M.UserRecordExpired, 1, 'Count');
+    this.fail(r, true);
+  }
+
+  private fail(r: PendingRecord, expired: boolean): void {
+    if (r.done) return;
+    const result: UserRecordResult = { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+    const error = new UserRecordFailedError(result, r.original, { streamName: this.options.streamLabel, expired });
+    if (this.metrics.summary) {
+      this.metrics.record(M.UserRecordsPut, 0, 'Count');
+      if (this.metrics.detailed) this.metrics.record(M.RetriesPerRecord, Math.max(0, r.attempts.length - 1), 'Count');
+    }
+    this.settle(r);
+    this.emitter.emit('recordFailed', { error });
+    r.reject(error);
+  }
+
+  private settle(r: PendingRecord): void {
+    r.done = true;
+    this.pending.remove(r);
+    this.bytesOutstanding -= r.bytes;
+    if (this.waiters.length > 0) this.admitWaiters();
+    if (this.capacityListeners.length > 0 && this.hasCapacity) {
+      const listeners = this.capacityListeners;
+      this.capacityListeners = [];
+      for (const l of listeners) l();
+    }
+    if (this.flushWaiters.length > 0) this.checkFlushWaiters();
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length > 0 && this.hasRoom(this.waiters[0]!.record.bytes)) {
+      const w = this.waiters.shift()!;
+      w.record.resolve = w.resolve;
+      w.record.reject = w.reject;
+      this.admitWith(w.record);
+    }
+  }
+
+  private checkFlushWaiters(): void {
+    const oldest = this.pending.oldest?.id ?? Infinity;
+    this.flushWaiters = this.flushWaiters.filter((w) => {
+      if (oldest > w.lastId) {
+        w.resolve();
+        return false;
+      }
+      return true;
+    });
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  private async closeNow(signal: AbortSignal | undefined): Promise<void> {
+    const abandon = (): void => this.abandon(new ProducerClosedError('close() was aborted before the record was written', { streamName: this.options.streamLabel }));
+    if (signal?.aborted) abandon();
+    signal?.addEventListener('abort', abandon, { once: true });
+    try {
+      while (this.pending.size > 0 || this.waiters.length > 0) {
+        if (this.pending.size === 0) this.admitWaiters();
+        await this.flush();
+      }
+    } finally {
+      signal?.removeEventListener('abort', abandon);
+      this.shutdown();
+    }
+  }
+
+  /** Fails everything still outstanding or waiting (forced close). */
+  private abandon(error: ProducerClosedError): void {
+    for (const w of this.waiters.splice(0)) w.reject(error);
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
+    for (const ac of this.inflight) ac.abort();
+    for (const r of this.pending.toArray()) {
+      this.settle(r);
+      r.reject(error);
+    }
+    this.unrouted = [];
+  }
+
+  private shutdown(): void {
+    for (const cancel of this.retryTimers) cancel();
+    this.retryTimers.clear();
+    this.shardMap.close();
+    this.aggregators.close();
+    this.limiter.close();
+    this.collector.close();
+    for (const l of this.capacityListeners.splice(0)) l();
+    if (this.ownsClient) this.client.destroy();
+    this.logger.debug({}, 'producer closed');
+  }
+}

@@ -1,0 +1,107 @@
+import { RecordAggregator, type AggregatorUserRecord } from '@kinesis-kit/aggregation';
+import type { Clock } from '@kinesis-kit/core';
+import { containerFromAggregated, type Container, type PendingRecord } from './pending.js';
+
+const EMPTY = new Uint8Array(0);
+type AggregatedRecordList = ReturnType<RecordAggregator<PendingRecord>['add']>;
+
+interface Slot {
+  aggregator: RecordAggregator<PendingRecord>;
+  cancelTimer: (() => void) | undefined;
+  timerDue: number;
+}
+
+/**
+ * One RecordAggregator per predicted shard, so a container only holds records routed to one shard
+ * (its first record's hash key routes the whole container). A container is emitted when full
+ * (aggregationMaxCount / aggregationMaxSize) or at the earliest deadline of its records.
+ */
+export class ShardAggregators {
+  private readonly slots = new Map<string, Slot>();
+  /**
+   * Reused inputs for RecordAggregator.add (it copies what it keeps), one per shape so neither
+   * object changes its hidden class: no allocation per record.
+   */
+  private readonly input: AggregatorUserRecord<PendingRecord> = { partitionKey: '', data: EMPTY, context: undefined };
+  private readonly inputWithHashKey: AggregatorUserRecord<PendingRecord> = { partitionKey: '', explicitHashKey: '', data: EMPTY, context: undefined };
+
+  constructor(
+    private readonly limits: { maxCount: number; maxSize: number },
+    private readonly clock: Clock,
+    private readonly emit: (container: Container) => void,
+  ) {}
+
+  /** User records buffered in all aggregators. */
+  get bufferedRecords(): number {
+    let n = 0;
+    for (const slot of this.slots.values()) n += slot.aggregator.count;
+    return n;
+  }
+
+  add(shardId: string, record: PendingRecord): void {
+    let slot = this.slots.get(shardId);
+    if (!slot) {
+      slot = { aggregator: new RecordAggregator<PendingRecord>(this.limits), cancelTimer: undefined, timerDue: Infinity };
+      this.slots.set(shardId, slot);
+    }
+    let input = this.input;
+    if (record.explicitHashKey !== undefined) {
+      input = this.inputWithHashKey;
+      input.explicitHashKey = record.explicitHashKey;
+    }
+    input.partitionKey = record.partitionKey;
+    input.data = record.data;
+    input.context = record;
+    let done: AggregatedRecordList;
+    try {
+      done = slot.aggregator.add(input);
+    } finally {
+      input.data = EMPTY;
+      input.context = undefined;
+    }
+    for (const agg of done) this.emit(containerFromAggregated(agg, shardId));
+    if (slot.aggregator.count === 0) {
+      this.disarm(slot);
+      return;
+    }
+    if (done.length > 0) {
+      // A container was emitted: what remains is the record just added, alone.
+      this.disarm(slot);
+      this.arm(shardId, slot, record.deadline);
+    } else if (record.deadline < slot.timerDue) {
+      this.disarm(slot);
+      this.arm(shardId, slot, record.deadline);
+    }
+  }
+
+  /** Emits every non-empty container now. */
+  flushAll(): void {
+    for (const [shardId, slot] of this.slots) this.flushSlot(shardId, slot);
+  }
+
+  close(): void {
+    for (const slot of this.slots.values()) this.disarm(slot);
+    this.slots.clear();
+  }
+
+  private flushSlot(shardId: string, slot: Slot): void {
+    this.disarm(slot);
+    const agg = slot.aggregator.flush();
+    if (agg) this.emit(containerFromAggregated(agg, shardId));
+  }
+
+  private arm(shardId: string, slot: Slot, due: number): void {
+    slot.timerDue = due;
+    slot.cancelTimer = this.clock.setTimer(() => {
+      slot.cancelTimer = undefined;
+      slot.timerDue = Infinity;
+      this.flushSlot(shardId, slot);
+    }, due - this.clock.monotonic());
+  }
+
+  private disarm(slot: Slot): void {
+    slot.cancelTimer?.();
+    slot.cancelTimer = undefined;
+    slot.timerDue = Infinity;
+  }
+}

@@ -1,0 +1,44 @@
+import type { UserRecordFailedError } from './errors.js';
+
+/** A user record as given to `put()`. A string is sent as its UTF-8 bytes. */
+export interface ProducerRecord {
+  /** 1..256 characters; decides the shard unless explicitHashKey is given. */
+  partitionKey: string;
+  data: Uint8Array | string;
+  /** Decimal integer in [0, 2^128-1]; overrides the partition key's hash for routing. */
+  explicitHashKey?: string;
+}
+
+/** One try at writing a user record (the KPL's `Attempt`). Times in milliseconds. */
+export interface Attempt {
+  /** First attempt: from put() to the request start; later: from the previous attempt's end. */
+  delay: number;
+  /** From the request start to its end. */
+  duration: number;
+  successful: boolean;
+  /** AWS error code, or the KPL's "Expired" / "Wrong Shard" / "Record Count Mismatch". */
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/** What `put()` resolves with (the KPL's `UserRecordResult`, plus subSequenceNumber). */
+export interface UserRecordResult {
+  successful: boolean;
+  shardId?: string;
+  sequenceNumber?: string;
+  /** Position inside the aggregated record that finally succeeded (0 for a record sent alone). */
+  subSequenceNumber?: number;
+  attempts: Attempt[];
+}
+
+/** Typed events (`producer.on(name, fn)`); listener errors never reach the producer. */
+export interface ProducerEvents {
+  shardMapUpdated: { openShards: number };
+  shardMapRefreshFailed: { error: Error; retryInMs: number };
+  /** Records go back to be re-aggregated after `delayMs`. */
+  retrying: { records: number; errorCode: string; delayMs: number; shardId?: string };
+  /** A container landed on another shard than predicted with sub-records outside that shard's range. */
+  wrongShard: { predictedShardId: string; actualShardId: string; records: number };
+  recordFailed: { error: UserRecordFailedError };
+  requestCompleted: { entries: number; userRecords: number; failedEntries: number; durationMs: number; errorCode?: string };
+}

@@ -1,0 +1,51 @@
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { deaggregateWithReport, type UserRecord } from '@kinesis-kit/aggregation';
+import type { MockServer } from '@kinesis-kit/mock';
+
+/** A client the way the producer docs ask for an injected one: SDK retries off. */
+export function testClient(server: MockServer): KinesisClient {
+  return new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
+}
+
+export interface ReadBack {
+  /** User records per shard, deaggregated with the shard's hash range (as the KCL does). */
+  byShard: Map<string, UserRecord[]>;
+  /** User records dropped by the range check (whole containers). */
+  discardedOutOfRange: number;
+  ranges: Map<string, { startingHashKey: string; endingHashKey: string }>;
+}
+
+/**
+ * Reads every shard (open and closed) from TRIM_HORIZON with the real SDK and deaggregates each
+ * Kinesis record with its shard's hash key range, like a KCL consumer would. Turns read limits off
+ * while reading, so the test does not wait on GetRecords' 5 calls/s.
+ */
+export async function readBack(server: MockServer, client: KinesisClient, streamName: string): Promise<ReadBack> {
+  server.setLimits(false);
+  const shards = (await client.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  const byShard = new Map<string, UserRecord[]>();
+  const ranges = new Map<string, { startingHashKey: string; endingHashKey: string }>();
+  let discardedOutOfRange = 0;
+  for (const shard of shards) {
+    const range = { startingHashKey: shard.HashKeyRange!.StartingHashKey!, endingHashKey: shard.HashKeyRange!.EndingHashKey! };
+    ranges.set(shard.ShardId!, range);
+    const out: UserRecord[] = [];
+    let iterator = (
+      await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))
+    ).ShardIterator;
+    while (iterator) {
+      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      for (const record of page.Records ?? []) {
+        const report = deaggregateWithReport(record, { hashKeyRange: range });
+        discardedOutOfRange += report.discardedOutOfRange;
+        out.push(...report.records);
+      }
+      if ((page.Records ?? []).length === 0 && (page.MillisBehindLatest ?? 0) === 0) break;
+      iterator = page.NextShardIterator;
+    }
+    byShard.set(shard.ShardId!, out);
+  }
+  return { byShard, discardedOutOfRange, ranges };
+}
+
+export const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');

@@ -1,0 +1,290 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { hashKeyInRange, partitionKeyToHashKey, toHashKeyRange } from '@kinesis-kit/aggregation';
+import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
+import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createProducerWritable,
+  InvalidRecordError,
+  KinesisProducer,
+  ProducerClosedError,
+  ProducerErrorCode,
+  UserRecordFailedError,
+  type UserRecordResult,
+} from '../src/index.js';
+import { readBack, testClient, text } from './helpers.js';
+
+let server: MockServer | undefined;
+let client: KinesisClient | undefined;
+const producers: KinesisProducer[] = [];
+
+afterEach(async () => {
+  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
+  client?.destroy();
+  client = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(shardCount: number, extra: Parameters<typeof startMockServer>[0] = {}): Promise<{ server: MockServer; client: KinesisClient }> {
+  server = await startMockServer({ streams: [{ name: 's', shardCount }], seed: 7, ...extra });
+  client = testClient(server);
+  return { server, client };
+}
+
+function producerFor(c: KinesisClient, options: Partial<ConstructorParameters<typeof KinesisProducer>[0]> = {}): KinesisProducer {
+  const p = new KinesisProducer({ streamName: 's', kinesisClient: c, ...options });
+  producers.push(p);
+  return p;
+}
+
+describe('KinesisProducer against the mock (limits on)', () => {
+  it('acknowledges 100,000 records over 4 shards; every sub-record lies in its shard range and reads back equal', async () => {
+    const { server, client } = await setup(4);
+    const metrics = new InMemoryMetricsSink();
+    const producer = producerFor(client, { metricsSink: metrics });
+    await producer.ready();
+    const N = 100_000;
+    const promises: Promise<UserRecordResult>[] = new Array<Promise<UserRecordResult>>(N);
+    for (let i = 0; i < N; i++) promises[i] = producer.put({ partitionKey: `k${i}`, data: `v${i}` });
+    const results = await Promise.all(promises);
+    expect(results.every((r) => r.successful)).toBe(true);
+    expect(producer.outstandingRecords).toBe(0);
+
+    const back = await readBack(server, client, 's');
+    expect(back.discardedOutOfRange).toBe(0);
+    const seen = new Map<string, string>();
+    for (const [shardId, records] of back.byShard) {
+      const range = toHashKeyRange(back.ranges.get(shardId)!);
+      for (const r of records) {
+        expect(hashKeyInRange(partitionKeyToHashKey(r.partitionKey), range)).toBe(true);
+        seen.set(r.partitionKey, text(r.data));
+      }
+    }
+    expect(seen.size).toBe(N);
+    for (let i = 0; i < N; i += 997) expect(seen.get(`k${i}`)).toBe(`v${i}`);
+    // Results point at what was read back: same shard, sequence and position.
+    const sample = results[12345]!;
+    const onShard = back.byShard.get(sample.shardId!)!;
+    const match = onShard.find((r) => r.sequenceNumber === sample.sequenceNumber && r.subSequenceNumber === sample.subSequenceNumber);
+    expect(match?.partitionKey).toBe('k12345');
+    expect(metrics.get('UserRecordsPut').sum).toBe(N);
+    expect(metrics.get('UserRecordsReceived').count).toBe(N);
+    expect(metrics.get('KinesisRecordsPut').sum).toBeLessThan(N / 100); // aggregated
+  });
+
+  it('survives a throttle storm and injected 500s: no record lost, every promise settles', async () => {
+    const { server, client } = await setup(2, {
+      faults: {
+        rules: [
+          { operation: 'PutRecords', throttleRate: 0.5 },
+          { operation: 'PutRecords', errorRate: 0.3, errorCode: 'InternalFailure', statusCode: 500 },
+          { operation: 'PutRecords', errorRate: 0.2, errorCode: 'ServiceUnavailable', statusCode: 503 },
+        ],
+      },
+    });
+    const producer = producerFor(client, { retryBaseDelay: 5, retryMaxDelay: 50, recordMaxBufferedTime: 10, aggregationMaxSize: 4096 });
+    await producer.ready();
+    const retries: string[] = [];
+    producer.on('retrying', (e) => void retries.push(e.errorCode));
+    const N = 3000;
+    const settled = await Promise.allSettled(Array.from({ length: N }, (_, i) => producer.put({ partitionKey: `p${i}`, data: `d${i}` })));
+    expect(settled.every((s) => s.status === 'fulfilled')).toBe(true);
+    const results = settled.map((s) => (s as PromiseFulfilledResult<UserRecordResult>).value);
+    expect(results.some((r) => r.attempts.length > 1)).toBe(true);
+    expect(retries).toContain('ProvisionedThroughputExceededException');
+    expect(retries).toContain('InternalFailure');
+    server.setFaults({ rules: [] });
+    const back = await readBack(server, client, 's');
+    const keys = new Set([...back.byShard.values()].flat().map((r) => r.partitionKey));
+    for (let i = 0; i < N; i++) expect(keys.has(`p${i}`)).toBe(true);
+  });
+
+  it('retries a request that passes requestTimeout (the SDK call is aborted)', async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', latencyMs: 600, maxCount: 1 }] } });
+    const producer = producerFor(client, { requestTimeout: 150, retryBaseDelay: 5, retryMaxDelay: 10 });
+    await producer.ready();
+    const r = await producer.put({ partitionKey: 't', data: 'x' });
+    expect(r.successful).toBe(true);
+    expect(r.attempts[0]).toMatchObject({ successful: false, errorCode: 'RequestTimeout' });
+    expect(r.attempts[0]!.duration).toBeGreaterThanOrEqual(140);
+  });
+
+  it('fails records at once on a non-retriable error (missing stream) with the result and the original record', async () => {
+    const { client } = await setup(1);
+    const producer = producerFor(client, { streamName: 'missing' });
+    const record = { partitionKey: 'a', data: 'x' };
+    const err = await producer.put(record).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserRecordFailedError);
+    const failed = err as UserRecordFailedError;
+    expect(failed.code).toBe(ProducerErrorCode.RECORD_FAILED);
+    expect(failed.record).toBe(record);
+    expect(failed.result.successful).toBe(false);
+    expect(failed.result.attempts).toHaveLength(1);
+    expect(failed.result.attempts[0]!.errorCode).toBe('ResourceNotFoundException');
+  });
+
+  it('fails throttled records at once with failIfThrottled', async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 1 }] } });
+    const producer = producerFor(client, { failIfThrottled: true });
+    await producer.ready();
+    const err = (await producer.put({ partitionKey: 'a', data: 'x' }).catch((e: unknown) => e)) as UserRecordFailedError;
+    expect(err.awsErrorCode).toBe('ProvisionedThroughputExceededException');
+  });
+
+  it('expires records at recordTtl under a permanent throttle', async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 1 }] } });
+    const producer = producerFor(client, { recordTtl: 300, retryBaseDelay: 20, retryMaxDelay: 40 });
+    await producer.ready();
+    const err = (await producer.put({ partitionKey: 'a', data: 'x' }).catch((e: unknown) => e)) as UserRecordFailedError;
+    expect(err.code).toBe(ProducerErrorCode.RECORD_EXPIRED);
+    expect(err.result.attempts.at(-1)!.errorCode).toBe('Expired');
+    expect(err.result.attempts.length).toBeGreaterThan(2);
+  });
+
+  it('loses nothing across a SplitShard while producing, and a range-checking reader drops nothing', async () => {
+    const { server, client } = await setup(1);
+    const producer = producerFor(client, { recordMaxBufferedTime: 20 });
+    await producer.ready();
+    const wrong: number[] = [];
+    producer.on('wrongShard', (e) => void wrong.push(e.records));
+    const promises: Promise<UserRecordResult>[] = [];
+    const N = 6000;
+    for (let i = 0; i < N; i++) {
+      promises.push(producer.put({ partitionKey: `x${i}`, data: `y${i}` }));
+      if (i === 2000) {
+        // Split in the middle of the hash space while records for the parent are buffered.
+        await client.send(new SplitShardCommand({ StreamName: 's', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (1n << 127n).toString() }));
+      }
+      if (i % 500 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    const results = await Promise.all(promises);
+    expect(results.every((r) => r.successful)).toBe(true);
+    expect(producer.outstandingRecords).toBe(0);
+    const back = await readBack(server, client, 's');
+    // Every user record is read back by a reader that drops out-of-range containers...
+    const keys = new Set([...back.byShard.values()].flat().map((r) => r.partitionKey));
+    for (let i = 0; i < N; i++) expect(keys.has(`x${i}`)).toBe(true);
+    // ...and the only containers it dropped are the ones the producer saw land wrongly and sent again.
+    expect(back.discardedOutOfRange).toBe(wrong.reduce((a, b) => a + b, 0));
+    expect(back.byShard.size).toBe(3);
+    expect(wrong.length).toBeGreaterThan(0);
+    // Each acknowledged record lies within the range of the shard its result names.
+    results.forEach((r, i) => {
+      expect(hashKeyInRange(partitionKeyToHashKey(`x${i}`), toHashKeyRange(back.ranges.get(r.shardId!)!))).toBe(true);
+    });
+  });
+
+  it('back-pressure: put() waits and outstanding stays under maxOutstandingRecords', async () => {
+    const { client } = await setup(1, { limits: { shardWriteRecordsPerSecond: 400 } });
+    const producer = producerFor(client, { maxOutstandingRecords: 100, aggregationEnabled: false, retryBaseDelay: 5, retryMaxDelay: 20 });
+    await producer.ready();
+    let maxSeen = 0;
+    const all: Promise<UserRecordResult>[] = [];
+    for (let i = 0; i < 500; i++) {
+      all.push(producer.put({ partitionKey: `b${i}`, data: 'z' }));
+      maxSeen = Math.max(maxSeen, producer.outstandingRecords);
+      if (!producer.hasCapacity) {
+        await producer.waitForCapacity();
+        maxSeen = Math.max(maxSeen, producer.outstandingRecords);
+      }
+    }
+    const sampler = setInterval(() => (maxSeen = Math.max(maxSeen, producer.outstandingRecords)), 1);
+    await Promise.all(all);
+    clearInterval(sampler);
+    expect(maxSeen).toBeLessThanOrEqual(100);
+    expect(maxSeen).toBeGreaterThan(50);
+  });
+
+  it("back-pressure 'reject' rejects at once with BackPressureError", async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', latencyMs: 100 }] } });
+    const producer = producerFor(client, { maxOutstandingRecords: 2, backPressure: 'reject' });
+    await producer.ready();
+    const a = producer.put({ partitionKey: 'a', data: '1' });
+    const b = producer.put({ partitionKey: 'b', data: '2' });
+    await expect(producer.put({ partitionKey: 'c', data: '3' })).rejects.toMatchObject({ code: 'BACK_PRESSURE', retriable: true });
+    await Promise.all([a, b]);
+    await expect(producer.put({ partitionKey: 'c', data: '3' })).resolves.toMatchObject({ successful: true });
+  });
+
+  it('bad input: a typed error naming the field, at once; accepted records are unaffected', async () => {
+    const { client } = await setup(2);
+    const producer = producerFor(client, { maxUserRecordSize: 1024 });
+    await producer.ready();
+    const good = [producer.put({ partitionKey: 'ok1', data: 'a' }), producer.put({ partitionKey: 'ok2', data: new Uint8Array([1, 2]) })];
+    const cases: [unknown, string, string][] = [
+      [{ partitionKey: '', data: 'x' }, 'partitionKey', 'INVALID_PARTITION_KEY'],
+      [{ partitionKey: 'k'.repeat(257), data: 'x' }, 'partitionKey', 'INVALID_PARTITION_KEY'],
+      [{ partitionKey: 42, data: 'x' }, 'partitionKey', 'INVALID_PARTITION_KEY'],
+      [{ partitionKey: 'k', data: 'x', explicitHashKey: 'abc' }, 'explicitHashKey', 'INVALID_EXPLICIT_HASH_KEY'],
+      [{ partitionKey: 'k', data: 'x', explicitHashKey: (1n << 128n).toString() }, 'explicitHashKey', 'INVALID_EXPLICIT_HASH_KEY'],
+      [{ partitionKey: 'k', data: 'x', explicitHashKey: '-1' }, 'explicitHashKey', 'INVALID_EXPLICIT_HASH_KEY'],
+      [{ partitionKey: 'k', data: new Uint8Array(1024) }, 'data', 'RECORD_TOO_LARGE'],
+      [{ partitionKey: 'k', data: 12 }, 'data', 'INVALID_DATA'],
+      [{ partitionKey: 'k', data: null }, 'data', 'INVALID_DATA'],
+      [{ partitionKey: 'k', data: { a: 1 } }, 'data', 'INVALID_DATA'],
+      [null, 'record', 'INVALID_RECORD'],
+    ];
+    for (const [input, field, code] of cases) {
+      const err = await producer.put(input as never).catch((e: unknown) => e);
+      expect(err, `${field} ${code}`).toBeInstanceOf(InvalidRecordError);
+      expect(err).toMatchObject({ field, code, retriable: false });
+    }
+    expect(producer.outstandingRecords).toBeLessThanOrEqual(2);
+    const results = await Promise.all(good);
+    expect(results.map((r) => r.successful)).toEqual([true, true]);
+  });
+
+  it('strict ordering: per shard, records land in put() order despite throttling', async () => {
+    const { server, client } = await setup(2, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 0.3 }] } });
+    const producer = producerFor(client, { strictOrdering: true, retryBaseDelay: 2, retryMaxDelay: 10, recordMaxBufferedTime: 5, aggregationMaxSize: 2048 });
+    const N = 3000;
+    const results = await Promise.all(Array.from({ length: N }, (_, i) => producer.put({ partitionKey: `o${i % 37}`, data: String(i) })));
+    expect(results.every((r) => r.successful)).toBe(true);
+    server.setFaults({ rules: [] });
+    const back = await readBack(server, client, 's');
+    let total = 0;
+    for (const records of back.byShard.values()) {
+      const order = records.map((r) => Number(text(r.data)));
+      total += order.length;
+      for (let i = 1; i < order.length; i++) expect(order[i]!).toBeGreaterThan(order[i - 1]!);
+    }
+    expect(total).toBe(N);
+  });
+
+  it('pipeline() through the Writable adapter delivers every record and respects the outstanding limit', async () => {
+    const { server, client } = await setup(2);
+    const producer = producerFor(client, { maxOutstandingRecords: 50, recordMaxBufferedTime: 10 });
+    await producer.ready();
+    let maxSeen = 0;
+    const source = Readable.from(
+      (function* () {
+        for (let i = 0; i < 2000; i++) {
+          maxSeen = Math.max(maxSeen, producer.outstandingRecords);
+          yield { partitionKey: `w${i}`, data: `w${i}` };
+        }
+      })(),
+    );
+    await pipeline(source, createProducerWritable(producer));
+    expect(producer.outstandingRecords).toBe(0);
+    expect(maxSeen).toBeLessThanOrEqual(50);
+    const back = await readBack(server, client, 's');
+    expect(new Set([...back.byShard.values()].flat().map((r) => r.partitionKey)).size).toBe(2000);
+  });
+
+  it('close() flushes everything, then put() rejects and no timer or socket is left open', async () => {
+    const before = activeResources();
+    const local = await startMockServer({ streams: [{ name: 's', shardCount: 2 }] });
+    // The producer builds (and owns) its client here, so close() must release its sockets too.
+    const producer = new KinesisProducer({ streamName: 's', ...local.clientConfig() });
+    const results = Promise.all(Array.from({ length: 500 }, (_, i) => producer.put({ partitionKey: `c${i}`, data: 'x' })));
+    await producer.close();
+    expect((await results).every((r) => r.successful)).toBe(true);
+    expect(producer.outstandingRecords).toBe(0);
+    await expect(producer.put({ partitionKey: 'late', data: 'x' })).rejects.toBeInstanceOf(ProducerClosedError);
+    await local.close();
+    expect(await leakedResources(before)).toEqual({});
+  });
+});
