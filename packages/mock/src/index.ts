@@ -9,3 +9,4 @@ export { formatSequenceNumber, parseSequenceNumber } from './sequence-number.js'
 export { encodeEventStreamMessage } from './event-stream.js';
 export { verifySigV4, type AuthOptions } from './sigv4.js';
 export type { EndSubscriptionsOptions } from './subscriptions.js';
+export { MOCK_CLI_USAGE, parseCliOptions, parseStreams, runMockCli } from './mock-cli.js';

@@ -1,0 +1,33 @@
+import { encodeAggregatedRecord } from '@kinesis-kit/aggregation';
+import { describe, expect, it } from 'vitest';
+import { makeHandler, type KinesisEvent } from './lambda-deaggregate.js';
+import { main as produce } from './produce.js';
+
+describe('examples', () => {
+  it('produce.ts: every record acknowledged by the mock', async () => {
+    const lines: string[] = [];
+    expect(await produce((l) => lines.push(l))).toBe(5000);
+    expect(lines.at(-1)).toBe('5000 of 5000 records acknowledged');
+  });
+
+  it('lambda-deaggregate.ts: splits a KPL container from a Lambda event and reports the failing record', async () => {
+    const container = encodeAggregatedRecord([
+      { partitionKey: 'a', data: Buffer.from('one') },
+      { partitionKey: 'b', data: Buffer.from('two') },
+    ]);
+    const event: KinesisEvent = {
+      Records: [{ kinesis: { data: Buffer.from(container).toString('base64'), partitionKey: 'a', sequenceNumber: '100', approximateArrivalTimestamp: 1700000000.5 } }],
+    };
+    const seen: string[] = [];
+    const ok = makeHandler(async (r) => {
+      seen.push(`${r.partitionKey}:${r.subSequenceNumber}:${Buffer.from(r.data).toString()}`);
+    });
+    expect(await ok(event)).toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual(['a:0:one', 'b:1:two']);
+
+    const failing = makeHandler(async (r) => {
+      if (r.subSequenceNumber === 1) throw new Error('boom');
+    });
+    expect(await failing(event)).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });
+  });
+});

@@ -1,0 +1,108 @@
+import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileFollower } from './file-follower.js';
+import { PositionStore } from './position-store.js';
+
+describe('FileFollower', () => {
+  let dir: string;
+  let log: string;
+  let store: PositionStore;
+  let shipped: string[];
+  const followers: FileFollower[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kk-agent-'));
+    log = join(dir, 'app.log');
+    store = new PositionStore(join(dir, 'app.log.position'));
+    shipped = [];
+  });
+
+  afterEach(async () => {
+    // step() leaves the file open; run() closes it on abort.
+    for (const f of followers.splice(0)) await f.run(AbortSignal.abort());
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function follower(initialPosition: 'start' | 'end' = 'start', chunkBytes?: number): FileFollower {
+    const f = new FileFollower({
+      path: log,
+      store,
+      initialPosition,
+      ...(chunkBytes ? { chunkBytes } : {}),
+      ship: async (lines) => {
+        shipped.push(...lines);
+      },
+    });
+    followers.push(f);
+    return f;
+  }
+
+  it('ships complete lines only; a partial line waits for its newline', async () => {
+    await writeFile(log, 'one\ntwo\nthr');
+    const f = follower();
+    expect(await f.step()).toBe(true);
+    expect(shipped).toEqual(['one', 'two']);
+    expect(await f.step()).toBe(false);
+    await appendFile(log, 'ee\r\n\nfour\n');
+    await f.step();
+    expect(shipped).toEqual(['one', 'two', 'three', 'four']);
+    expect(await store.load()).toMatchObject({ path: log, offset: 'one\ntwo\nthree\r\n\nfour\n'.length });
+  });
+
+  it('starts at the end of an existing file by default, as the Kinesis Agent does', async () => {
+    await writeFile(log, 'old\n');
+    const f = follower('end');
+    await f.step();
+    await appendFile(log, 'new\n');
+    await f.step();
+    expect(shipped).toEqual(['new']);
+  });
+
+  it('resumes from the checkpoint after a restart without shipping anything twice', async () => {
+    await writeFile(log, 'a\nb\n');
+    await follower().step();
+    await appendFile(log, 'c\n');
+    await follower('end').step();
+    expect(shipped).toEqual(['a', 'b', 'c']);
+  });
+
+  it('drains the rotated file to its end, then follows the new file from its start', async () => {
+    await writeFile(log, 'a\n');
+    const f = follower();
+    await f.step();
+    await appendFile(log, 'b\n');
+    await rename(log, `${log}.1`);
+    await writeFile(log, 'c\n');
+    while (await f.step());
+    expect(shipped).toEqual(['a', 'b', 'c']);
+  });
+
+  it('restarts at 0 when the file is truncated in place (copytruncate)', async () => {
+    await writeFile(log, 'a\nb\n');
+    const f = follower();
+    await f.step();
+    await truncate(log, 0);
+    await appendFile(log, 'c\n');
+    await f.step();
+    expect(shipped).toEqual(['a', 'b', 'c']);
+  });
+
+  it('reads in bounded chunks and ships a line longer than a chunk whole or in pieces, never losing bytes', async () => {
+    await writeFile(log, `${'x'.repeat(10)}\nshort\n`);
+    const f = follower('start', 4);
+    while (await f.step());
+    expect(shipped.join('')).toBe(`${'x'.repeat(10)}short`);
+  });
+
+  it('does not move the checkpoint when shipping fails', async () => {
+    await writeFile(log, 'a\n');
+    const failing = new FileFollower({ path: log, store, initialPosition: 'start', ship: () => Promise.reject(new Error('kinesis down')) });
+    followers.push(failing);
+    await expect(failing.step()).rejects.toThrow('kinesis down');
+    expect(await store.load()).toBeUndefined();
+    await follower().step();
+    expect(shipped).toEqual(['a']);
+  });
+});

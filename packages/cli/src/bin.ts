@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { runProgram } from './program.js';
+
+const controller = new AbortController();
+let interrupts = 0;
+const onSignal = (): void => {
+  // First Ctrl-C stops cleanly; a second one exits at once.
+  if (++interrupts > 1) process.exit(130);
+  controller.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+// Commands load lazily so `kinesis-kit mock` does not load the producer and consumer.
+const exitCode = await runProgram(
+  process.argv.slice(2),
+  {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    stdin: process.stdin,
+    signal: controller.signal,
+    isTty: process.stdout.isTTY === true,
+  },
+  {
+    demo: async () => (await import('./commands/demo.js')).demoCommand,
+    mock: async () => (await import('./commands/mock.js')).mockCommand,
+    put: async () => (await import('./commands/put.js')).putCommand,
+    tail: async () => (await import('./commands/tail.js')).tailCommand,
+    leases: async () => (await import('./commands/leases.js')).leasesCommand,
+    agent: async () => (await import('./commands/agent.js')).agentCommand,
+  },
+);
+// The mock command keeps running until its own signal handlers close it.
+if (process.argv[2] !== 'mock') {
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  process.exitCode = exitCode;
+}

@@ -1,0 +1,10 @@
+export { runProgram, PROGRAM_USAGE } from './program.js';
+export { createAwsClients, type AwsClients, type ConnectionOptions } from './aws-clients.js';
+export { CliError, describeError, UsageError } from './cli-error.js';
+export type { Command, CommandIo } from './commands/command.js';
+export { runDemo, type DemoIo, type DemoReport } from './demo/demo-pipeline.js';
+export { DEMO_DEFAULTS, resolveDemoOptions, type DemoOptions } from './demo/demo-options.js';
+export { DeliveryLedger, type LedgerSummary } from './demo/delivery-ledger.js';
+export { FileFollower, type FileFollowerOptions } from './agent/file-follower.js';
+export { PositionStore, type FilePosition } from './agent/position-store.js';
+export { ShardTailer, type ShardTailerOptions, type TailedRecord, type TailPosition } from './tail/shard-tailer.js';

@@ -1,0 +1,29 @@
+import { Readable } from 'node:stream';
+import type { CommandIo } from '../src/commands/command.js';
+
+export interface CapturedIo extends CommandIo {
+  stdout: () => string;
+  stderr: () => string;
+  abort: () => void;
+}
+
+/** A CommandIo that records output, with stdin from the given lines. */
+export function captureIo(stdinText = ''): CapturedIo {
+  let out = '';
+  let err = '';
+  const controller = new AbortController();
+  return {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    stdin: Readable.from([stdinText]),
+    signal: controller.signal,
+    isTty: false,
+    stdout: () => out,
+    stderr: () => err,
+    abort: () => controller.abort(),
+  };
+}
