@@ -10,6 +10,9 @@ export const ConsumerErrorCode = {
   LEASE_TABLE_NOT_ACTIVE: 'LEASE_TABLE_NOT_ACTIVE',
   DYNAMODB_ERROR: 'DYNAMODB_ERROR',
   COORDINATOR_STOPPED: 'COORDINATOR_STOPPED',
+  SHARD_LISTING_FAILED: 'SHARD_LISTING_FAILED',
+  CONSUMER_STOPPED: 'CONSUMER_STOPPED',
+  SHARD_END_NOT_CHECKPOINTED: 'SHARD_END_NOT_CHECKPOINTED',
 } as const;
 export type ConsumerErrorCode = (typeof ConsumerErrorCode)[keyof typeof ConsumerErrorCode];
 
@@ -145,5 +148,43 @@ export class CoordinatorStoppedError extends KinesisConsumerError {
   override name = 'CoordinatorStoppedError';
   constructor(message = 'the lease coordinator is stopped') {
     super(ConsumerErrorCode.COORDINATOR_STOPPED, message, false);
+  }
+}
+
+/** ListShards failed after its retries (missing stream, no permission, or the service kept failing). */
+export class ShardListingError extends KinesisConsumerError {
+  override name = 'ShardListingError';
+  constructor(
+    readonly stream: string,
+    /** The AWS error code (exception name). */
+    readonly awsCode: string,
+    retriable: boolean,
+    options: ErrorOptions = {},
+  ) {
+    super(ConsumerErrorCode.SHARD_LISTING_FAILED, `ListShards of ${stream} failed: ${awsCode}`, retriable, options);
+  }
+}
+
+/** start() after stop(), or a call that needs a running consumer. */
+export class ConsumerStoppedError extends KinesisConsumerError {
+  override name = 'ConsumerStoppedError';
+  constructor(message = 'the consumer is stopped') {
+    super(ConsumerErrorCode.CONSUMER_STOPPED, message, false);
+  }
+}
+
+/**
+ * shardEnded returned without checkpointing SHARD_END and autoCheckpointAtShardEnd is off: the
+ * children stay blocked until it does (shardEnded is called again after a backoff).
+ */
+export class ShardEndNotCheckpointedError extends KinesisConsumerError {
+  override name = 'ShardEndNotCheckpointedError';
+  constructor(leaseKey: string, shardId: string) {
+    super(
+      ConsumerErrorCode.SHARD_END_NOT_CHECKPOINTED,
+      `shardEnded for ${shardId} returned without checkpointing SHARD_END; its child shards stay blocked until it does`,
+      true,
+      { leaseKey, shardId },
+    );
   }
 }

@@ -9,6 +9,9 @@ export {
   LeaseLostError,
   LeaseTableNotActiveError,
   LeaseTableNotFoundError,
+  ConsumerStoppedError,
+  ShardEndNotCheckpointedError,
+  ShardListingError,
   type ConsumerErrorContext,
   type InvalidCheckpointReason,
 } from './errors.js';
@@ -67,3 +70,52 @@ export {
   type ShardCheckpointerOptions,
 } from './checkpoint/checkpointer.js';
 export { parseCheckpointArgs, parsePrepareCheckpointArgs, type CheckpointPosition, type ParsedCheckpointArgs } from './checkpoint/checkpoint-args.js';
+export {
+  KinesisConsumer,
+  type ConsumerStatus,
+  type KinesisConsumerState,
+  type StopConsumerOptions,
+} from './consumer/kinesis-consumer.js';
+export {
+  CONSUMER_DEFAULTS,
+  resolveConsumerOptions,
+  type FanOutRetrievalOptions,
+  type InitialPosition,
+  type KinesisConsumerOptions,
+  type PollingRetrievalOptions,
+  type ResolvedConsumerOptions,
+} from './consumer/options.js';
+export type {
+  ConsumerErrorEvent,
+  KinesisConsumerEvents,
+  ShardEndedEvent,
+  ShardStateChangedEvent,
+  ShardSyncEvent,
+} from './consumer/events.js';
+export type {
+  ChildShard,
+  EachBatchHandler,
+  EachBatchPayload,
+  EachRecordHandler,
+  EachRecordPayload,
+  InitializationInput,
+  LeaseLostInput,
+  ProcessRecordsInput,
+  ProcessRecordsResult,
+  ShardEndedInput,
+  ShardRecordProcessor,
+  ShardRecordProcessorFactory,
+  ShutdownRequestedInput,
+} from './processing/processor.js';
+export type { ShardConsumerState, ShardStatus } from './processing/shard-consumer-state.js';
+export {
+  FAILURE_POLICY_DEFAULTS,
+  type FailurePolicyOptions,
+  type GiveUpReason,
+  type ProcessingFailure,
+} from './processing/failure-policy.js';
+export { PartialBatchFailureError, type ProcessingErrorInfo, type RecordsSkippedInfo } from './processing/batch-delivery.js';
+export { POLLING_DEFAULTS, type PollingOptions } from './retrieval/polling-fetcher.js';
+export type { RetrievalErrorInfo, StartPosition } from './retrieval/records-fetcher.js';
+export { planLeaseCreation, type InitialPositionSentinel, type LeaseCreationInput } from './shards/lease-creation-plan.js';
+export type { ShardInfo } from './shards/shard-lister.js';

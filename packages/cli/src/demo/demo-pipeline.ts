@@ -121,7 +121,8 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
       }),
     ]),
   );
-  const producer = new KinesisProducer({ streamName: o.streamName, kinesisClient: clients.kinesis, recordMaxBufferedTime: 50 });
+  // strictOrdering: a throttled record is resent before later ones of its shard, so per-key order holds.
+  const producer = new KinesisProducer({ streamName: o.streamName, kinesisClient: clients.kinesis, recordMaxBufferedTime: 50, strictOrdering: true });
 
   const report: Omit<DemoReport, 'passed' | 'ledger' | 'shardsByWorker' | 'durationMs'> = {};
   let produced = 0;

@@ -1,0 +1,50 @@
+import type { LeaseAcquiredEvent, LeaseLostEvent, LeaseReleasedEvent, LeaseRenewalFailedEvent, TakerFailedEvent } from '../leases/events.js';
+import type { ProcessingErrorInfo, RecordsSkippedInfo } from '../processing/batch-delivery.js';
+import type { ShardConsumerState } from '../processing/shard-consumer-state.js';
+import type { RetrievalErrorInfo } from '../retrieval/records-fetcher.js';
+
+export interface ShardStateChangedEvent {
+  shardId: string;
+  leaseKey: string;
+  state: ShardConsumerState;
+  previous: ShardConsumerState;
+  /** Parents still being processed, while the state is waiting-on-parents. */
+  blockedOn?: string[];
+}
+
+export interface ShardEndedEvent {
+  shardId: string;
+  leaseKey: string;
+  childShardIds: string[];
+}
+
+export interface ShardSyncEvent {
+  created: string[];
+  deleted: string[];
+  leases: number;
+  shards: number;
+  durationMs: number;
+}
+
+export interface ConsumerErrorEvent {
+  /** What was being done: 'initialize', 'shardEnded', 'shutdownRequested', 'leaseLost', 'shardSync', 'childLeases', 'checkpoint'. */
+  operation: string;
+  shardId?: string;
+  error: Error;
+}
+
+/** Events of the KinesisConsumer (`consumer.on(name, fn)` returns a remover; listener errors are isolated). */
+export interface KinesisConsumerEvents {
+  shardStateChanged: ShardStateChangedEvent;
+  shardEnded: ShardEndedEvent;
+  processingError: ProcessingErrorInfo;
+  recordsSkipped: RecordsSkippedInfo;
+  retrievalError: RetrievalErrorInfo;
+  shardSync: ShardSyncEvent;
+  error: ConsumerErrorEvent;
+  leaseAcquired: LeaseAcquiredEvent;
+  leaseLost: LeaseLostEvent;
+  leaseReleased: LeaseReleasedEvent;
+  leaseRenewalFailed: LeaseRenewalFailedEvent;
+  takerFailed: TakerFailedEvent;
+}

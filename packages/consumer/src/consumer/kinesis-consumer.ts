@@ -1,0 +1,307 @@
+import { childLogger, errorFields, isAbortError, linkSignals, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import { ConsumerStoppedError } from '../errors.js';
+import type { HeldLease } from '../leases/held-lease.js';
+import { LeaseCoordinator } from '../leases/lease-coordinator.js';
+import { MetricsScope } from '../leases/metrics.js';
+import { ShardConsumer } from '../processing/shard-consumer.js';
+import type { ShardStatus } from '../processing/shard-consumer-state.js';
+import { ShardLister } from '../shards/shard-lister.js';
+import { ShardSyncer } from '../shards/shard-syncer.js';
+import { resolveClients, type ConsumerClients } from './clients.js';
+import type { KinesisConsumerEvents } from './events.js';
+import { resolveConsumerOptions, type KinesisConsumerOptions, type ResolvedConsumerOptions } from './options.js';
+
+export type KinesisConsumerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface StopConsumerOptions {
+  /** How long to wait for processors to finish their batch and shutdownRequested (default: shutdownTimeoutMillis). */
+  timeoutMillis?: number;
+  /** Release leases so peers take them at once (default: leaseManagement.releaseLeasesOnStop, true). */
+  releaseLeases?: boolean;
+}
+
+export interface ConsumerStatus {
+  workerId: string;
+  state: KinesisConsumerState;
+  shards: ShardStatus[];
+}
+
+/** How often held leases are matched with shard consumers (besides the leaseAcquired event). */
+const RECONCILE_INTERVAL_MILLIS = 1_000;
+
+/**
+ * A KCL-compatible consumer: the KCL lease table and protocol (LeaseCoordinator), shard sync and
+ * resharding, one ShardConsumer per held lease running a ShardRecordProcessor, and a graceful
+ * stop that checkpoints and releases leases so peers take over at once.
+ */
+export class KinesisConsumer {
+  readonly options: ResolvedConsumerOptions;
+  readonly coordinator: LeaseCoordinator;
+  private readonly clients: ConsumerClients;
+  private readonly emitter: TypedEmitter<KinesisConsumerEvents>;
+  private readonly metrics: MetricsScope;
+  private readonly logger: Logger;
+  private readonly syncer: ShardSyncer;
+  private readonly consumers = new Map<HeldLease, ShardConsumer>();
+  private readonly loop = new AbortController();
+  private stateValue: KinesisConsumerState = 'new';
+  private startPromise: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private cancelSyncTimer: (() => void) | undefined;
+  private cancelReconcileTimer: (() => void) | undefined;
+  private syncChain: Promise<unknown> = Promise.resolve();
+
+  constructor(options: KinesisConsumerOptions) {
+    const o = resolveConsumerOptions(options);
+    this.options = o;
+    this.clients = resolveClients(options);
+    this.logger = childLogger(o.logger, { component: 'KinesisConsumer', workerId: o.workerId });
+    this.emitter = new TypedEmitter<KinesisConsumerEvents>(this.logger);
+    this.metrics = new MetricsScope(o.metrics, o.clock, { WorkerIdentifier: o.workerId });
+    this.coordinator = new LeaseCoordinator({
+      ...o.leaseManagement,
+      dynamoDbClient: this.clients.dynamoDb,
+      applicationName: o.applicationName,
+      tableName: o.tableName,
+      workerId: o.workerId,
+      clock: o.clock,
+      logger: o.logger,
+      metrics: o.metrics,
+      random: o.random,
+    });
+    const lister = new ShardLister({ kinesis: this.clients.kinesis, stream: o.stream, clock: o.clock, random: o.random, logger: this.logger });
+    this.syncer = new ShardSyncer({
+      table: this.coordinator.table,
+      lister,
+      initialPosition: o.initialPosition,
+      initialTimestamp: o.initialTimestamp,
+      clock: o.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      releaseIfHeld: async (leaseKey, signal) => {
+        await this.coordinator.releaseLease(leaseKey, signal);
+      },
+    });
+    this.coordinator.on('leaseAcquired', (event) => {
+      this.emitter.emit('leaseAcquired', event);
+      this.reconcile();
+    });
+    this.coordinator.on('leaseLost', (event) => this.emitter.emit('leaseLost', event));
+    this.coordinator.on('leaseReleased', (event) => this.emitter.emit('leaseReleased', event));
+    this.coordinator.on('leaseRenewalFailed', (event) => this.emitter.emit('leaseRenewalFailed', event));
+    this.coordinator.on('takerFailed', (event) => this.emitter.emit('takerFailed', event));
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  get state(): KinesisConsumerState {
+    return this.stateValue;
+  }
+
+  /** Subscribes to an event; returns the remover. */
+  on<K extends keyof KinesisConsumerEvents>(event: K, listener: (payload: KinesisConsumerEvents[K]) => void | Promise<void>): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Resolves with the next payload of `event`. */
+  next<K extends keyof KinesisConsumerEvents>(event: K, signal?: AbortSignal): Promise<KinesisConsumerEvents[K]> {
+    return this.emitter.next(event, signal);
+  }
+
+  /**
+   * Lease table ready (created if missing and allowed), leases kept from a previous run of this
+   * workerId, leases created for the stream's shards if the table is empty, a first taker pass,
+   * then processing. Resolves once running; rejects (releasing everything) if the stream or the
+   * table cannot be used.
+   */
+  start(signal?: AbortSignal): Promise<void> {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') {
+      return Promise.reject(new ConsumerStoppedError('start() after stop(): create a new KinesisConsumer'));
+    }
+    this.startPromise ??= this.doStart(signal);
+    return this.startPromise;
+  }
+
+  private async doStart(signal?: AbortSignal): Promise<void> {
+    this.stateValue = 'starting';
+    const linked = linkSignals(this.loop.signal, signal);
+    try {
+      await this.coordinator.start(linked.signal);
+      await this.runShardSync(linked.signal);
+      this.stateValue = 'running';
+      this.reconcile();
+      await this.coordinator.runTakerOnce().catch((err: unknown) => {
+        this.logger.warn(errorFields(err), 'first taker pass failed; the timer retries');
+      });
+      this.scheduleReconcile();
+      this.scheduleShardSync();
+      this.logger.info({ stream: this.options.stream, tableName: this.options.tableName }, 'consumer started');
+    } catch (err) {
+      this.logger.error(errorFields(err), 'consumer start failed');
+      await this.abandonStart();
+      throw err;
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  /** Undoes a failed start: leases released, consumers ended, clients destroyed. */
+  private async abandonStart(): Promise<void> {
+    this.stateValue = 'stopping';
+    this.loop.abort(new ConsumerStoppedError('start failed'));
+    for (const consumer of this.consumers.values()) consumer.requestShutdown();
+    await this.coordinator.stop().catch(() => undefined);
+    await this.waitFor([...this.consumers.values()], 1_000);
+    this.consumers.clear();
+    this.destroyClients();
+    this.stateValue = 'stopped';
+  }
+
+  /**
+   * Graceful stop: no new leases; each processor finishes its batch and gets shutdownRequested
+   * (a checkpointer to use) within the timeout; leases are released so peers take them at their
+   * next taker pass; clients we built are destroyed. Idempotent.
+   */
+  stop(options: StopConsumerOptions = {}): Promise<void> {
+    if (this.stateValue === 'new') {
+      this.stateValue = 'stopped';
+      this.destroyClients();
+      return Promise.resolve();
+    }
+    this.stopPromise ??= this.doStop(options);
+    return this.stopPromise;
+  }
+
+  private async doStop(options: StopConsumerOptions): Promise<void> {
+    this.stateValue = 'stopping';
+    this.cancelSyncTimer?.();
+    this.cancelReconcileTimer?.();
+    this.loop.abort(new ConsumerStoppedError());
+    await this.startPromise?.catch(() => undefined);
+    const running = [...this.consumers.values()];
+    for (const consumer of running) consumer.requestShutdown();
+    const timeout = options.timeoutMillis ?? this.options.shutdownTimeoutMillis;
+    const finished = await this.waitFor(running, timeout);
+    if (!finished) this.logger.warn({ timeoutMillis: timeout }, 'processors did not finish in time; releasing their leases anyway');
+    await this.syncChain.catch(() => undefined);
+    await this.coordinator.stop(options.releaseLeases !== undefined ? { releaseLeases: options.releaseLeases } : {});
+    // Released leases abort what was still running; give it a moment to unwind (user code is never killed).
+    await this.waitFor(running, Math.min(timeout, 1_000));
+    this.consumers.clear();
+    this.destroyClients();
+    this.stateValue = 'stopped';
+    this.logger.info({}, 'consumer stopped');
+  }
+
+  /** A snapshot per shard this worker holds: state, checkpoint, lag, progress. */
+  status(): ConsumerStatus {
+    return {
+      workerId: this.options.workerId,
+      state: this.stateValue,
+      shards: [...this.consumers.values()].map((c) => c.status()).sort((a, b) => (a.shardId < b.shardId ? -1 : 1)),
+    };
+  }
+
+  /** Runs a shard sync pass now (also runs every shardSyncIntervalMillis). */
+  syncShards(): Promise<void> {
+    return this.runShardSync(this.loop.signal);
+  }
+
+  private runShardSync(signal: AbortSignal): Promise<void> {
+    const run = this.syncChain.then(async () => {
+      const started = this.options.clock.monotonic();
+      const result = await this.syncer.sync(signal);
+      this.emitter.emit('shardSync', { ...result, durationMs: this.options.clock.monotonic() - started });
+      if (result.created.length > 0 && this.coordinator.state === 'running') await this.coordinator.runTakerOnce().catch(() => undefined);
+    });
+    this.syncChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Starts a shard consumer for every held lease without one; forgets consumers whose lease is gone. */
+  private reconcile(): void {
+    if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
+    for (const [held, consumer] of this.consumers) {
+      if (!held.isHeld) void consumer.done.then(() => this.consumers.delete(held));
+    }
+    for (const held of this.coordinator.heldLeases()) {
+      if (this.consumers.has(held)) continue;
+      if (held.streamIdentifier !== undefined) continue; // multi-stream leases belong to a multi-stream application
+      const consumer = new ShardConsumer({
+        held,
+        options: this.options,
+        kinesis: this.clients.kinesis,
+        table: this.coordinator.table,
+        syncer: this.syncer,
+        metrics: this.metrics,
+        logger: this.logger,
+        events: this.emitter,
+        createCheckpointer: (h, operation) => this.coordinator.createCheckpointer(h, { metricsOperation: operation }),
+        localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),
+      });
+      this.consumers.set(held, consumer);
+      void consumer.done.then(() => this.afterShardConsumer(consumer));
+    }
+  }
+
+  private afterShardConsumer(consumer: ShardConsumer): void {
+    if (consumer.state === 'shard-ended' && this.stateValue === 'running') {
+      // Children have leases now: take our share at once instead of at the next taker period.
+      this.coordinator.runTakerOnce().catch(() => undefined);
+    }
+  }
+
+  private localShardEnd(shardId: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.emitter.on('shardEnded', (event) => {
+        if (event.shardId !== shardId) return;
+        off();
+        resolve();
+      });
+      signal.addEventListener('abort', () => {
+        off();
+        resolve();
+      }, { once: true });
+    });
+  }
+
+  private scheduleReconcile(): void {
+    if (this.stateValue !== 'running') return;
+    this.cancelReconcileTimer = this.options.clock.setTimer(() => {
+      this.reconcile();
+      this.scheduleReconcile();
+    }, RECONCILE_INTERVAL_MILLIS);
+  }
+
+  private scheduleShardSync(): void {
+    if (this.stateValue !== 'running') return;
+    this.cancelSyncTimer = this.options.clock.setTimer(() => {
+      this.runShardSync(this.loop.signal)
+        .catch((err: unknown) => {
+          if (isAbortError(err) || this.loop.signal.aborted) return;
+          this.logger.warn(errorFields(err), 'shard sync failed; retried at the next pass');
+          this.emitter.emit('error', { operation: 'shardSync', error: err instanceof Error ? err : new Error(String(err)) });
+        })
+        .finally(() => this.scheduleShardSync());
+    }, this.options.shardSyncIntervalMillis);
+  }
+
+  /** True if every consumer finished within `ms`. */
+  private async waitFor(consumers: ShardConsumer[], ms: number): Promise<boolean> {
+    const all = Promise.all(consumers.map((c) => c.done)).then(() => true);
+    if (ms <= 0) return Promise.race([all, Promise.resolve(false)]);
+    const timer = new AbortController();
+    try {
+      return await Promise.race([all, sleep(ms, timer.signal, this.options.clock).then(() => false, () => false)]);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  private destroyClients(): void {
+    for (const client of this.clients.owned) client.destroy();
+    this.clients.owned.length = 0;
+  }
+}

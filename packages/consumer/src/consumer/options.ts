@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
+import { noopMetricsSink, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kinesis-kit/core';
+import { ConsumerConfigError } from '../errors.js';
+import type { LeaseManagementOptions } from '../leases/options.js';
+import { resolveFailurePolicy, type FailurePolicyOptions, type ResolvedFailurePolicy } from '../processing/failure-policy.js';
+import { eachBatchProcessorFactory, eachRecordProcessorFactory } from '../processing/handler-processor.js';
+import type { EachBatchHandler, EachRecordHandler, ShardRecordProcessorFactory } from '../processing/processor.js';
+import { POLLING_DEFAULTS, type PollingOptions } from '../retrieval/polling-fetcher.js';
+import type { InitialPositionSentinel } from '../shards/lease-creation-plan.js';
+import type { StreamRef } from './stream-ref.js';
+
+export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
+
+export type PollingRetrievalOptions = { mode: 'polling' } & Partial<PollingOptions>;
+export interface FanOutRetrievalOptions {
+  mode: 'fanout';
+  consumerName?: string;
+  consumerArn?: string;
+}
+
+/** Options of `new KinesisConsumer(...)`; names and defaults are the KCL's where it has one. */
+export interface KinesisConsumerOptions {
+  /** The KCL application name: the lease table's name unless tableName is given. */
+  applicationName: string;
+  streamName?: string;
+  streamArn?: string;
+  /** Ready clients (not destroyed by stop()). Without them, clients are built from region/endpoint/credentials. */
+  kinesisClient?: KinesisClient;
+  dynamoDbClient?: DynamoDBClient;
+  region?: string;
+  /** Kinesis endpoint (e.g. LocalStack or the mock); also used for DynamoDB unless dynamoDbEndpoint is given. */
+  endpoint?: string;
+  dynamoDbEndpoint?: string;
+  /** Passed to the SDK as-is; the consumer never reads credentials itself. */
+  credentials?: KinesisClientConfig['credentials'];
+  tableName?: string;
+  /** Unique per live process; reuse it across restarts to keep leases. Default host:pid:random. */
+  workerId?: string;
+  /** Where leases of new shards start (KCL initialPositionInStream). Default LATEST, as the KCL. */
+  initialPosition?: InitialPosition;
+  retrieval?: PollingRetrievalOptions | FanOutRetrievalOptions;
+  /** One processor per shard (KCL ShardRecordProcessorFactory). Exactly one of processorFactory, eachBatch, eachRecord. */
+  processorFactory?: ShardRecordProcessorFactory;
+  /** KafkaJS-style: a handler per batch, checkpointed after each batch that succeeds. */
+  eachBatch?: EachBatchHandler;
+  /** A handler per record, in order, checkpointed after each batch that succeeds. */
+  eachRecord?: EachRecordHandler;
+  leaseManagement?: LeaseManagementOptions;
+  failurePolicy?: FailurePolicyOptions;
+  /** Checkpoint SHARD_END when shardEnded returns without doing it, so children are never blocked. Default true. */
+  autoCheckpointAtShardEnd?: boolean;
+  /** KCL callProcessRecordsEvenForEmptyRecordList. Default false. */
+  callProcessRecordsEvenForEmptyRecordList?: boolean;
+  /** How often a child waiting on a parent held by another worker re-reads the parent's lease (KCL 10000). Default 2000. */
+  parentShardPollIntervalMillis?: number;
+  /** Period of the ListShards audit that creates missing leases and cleans up finished ones. Default 60000. */
+  shardSyncIntervalMillis?: number;
+  /** How long stop() waits for processors to finish and checkpoint. Default 30000. */
+  shutdownTimeoutMillis?: number;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: MetricsSink;
+  random?: () => number;
+}
+
+export interface ResolvedConsumerOptions {
+  applicationName: string;
+  stream: StreamRef;
+  tableName: string;
+  workerId: string;
+  initialPosition: InitialPositionSentinel;
+  initialTimestamp: Date | undefined;
+  polling: PollingOptions;
+  processorFactory: ShardRecordProcessorFactory;
+  leaseManagement: LeaseManagementOptions;
+  failurePolicy: ResolvedFailurePolicy;
+  autoCheckpointAtShardEnd: boolean;
+  callProcessRecordsEvenForEmptyRecordList: boolean;
+  parentShardPollIntervalMillis: number;
+  shardSyncIntervalMillis: number;
+  shutdownTimeoutMillis: number;
+  clock: Clock;
+  logger: Logger;
+  metrics: MetricsSink;
+  random: () => number;
+}
+
+export const CONSUMER_DEFAULTS = {
+  initialPosition: 'LATEST',
+  autoCheckpointAtShardEnd: true,
+  callProcessRecordsEvenForEmptyRecordList: false,
+  parentShardPollIntervalMillis: 2_000,
+  shardSyncIntervalMillis: 60_000,
+  shutdownTimeoutMillis: 30_000,
+} as const;
+
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+/** Validates once and fills defaults; throws ConsumerConfigError naming the option. */
+export function resolveConsumerOptions(options: KinesisConsumerOptions): ResolvedConsumerOptions {
+  if (!options || typeof options !== 'object') throw new ConsumerConfigError('options', 'required');
+  const o = options;
+  if (typeof o.applicationName !== 'string' || o.applicationName.length === 0) {
+    throw new ConsumerConfigError('applicationName', 'must be a non-empty string');
+  }
+  const stream = resolveStream(o);
+  const handlers = [o.processorFactory, o.eachBatch, o.eachRecord].filter((h) => h !== undefined);
+  if (handlers.length !== 1) {
+    throw new ConsumerConfigError('processorFactory', 'give exactly one of processorFactory, eachBatch or eachRecord');
+  }
+  if (typeof handlers[0] !== 'function') throw new ConsumerConfigError('processorFactory', 'must be a function');
+  const processorFactory = o.processorFactory ?? (o.eachBatch ? eachBatchProcessorFactory(o.eachBatch) : eachRecordProcessorFactory(o.eachRecord!));
+
+  const { initialPosition, initialTimestamp } = resolveInitialPosition(o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition);
+  const d = CONSUMER_DEFAULTS;
+  const workerId = o.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  if (typeof workerId !== 'string' || workerId.length === 0) throw new ConsumerConfigError('workerId', 'must be a non-empty string');
+  return {
+    applicationName: o.applicationName,
+    stream,
+    tableName: o.tableName ?? o.applicationName,
+    workerId,
+    initialPosition,
+    initialTimestamp,
+    polling: resolvePolling(o.retrieval),
+    processorFactory,
+    leaseManagement: { ...o.leaseManagement },
+    failurePolicy: resolveFailurePolicy(o.failurePolicy),
+    autoCheckpointAtShardEnd: bool('autoCheckpointAtShardEnd', o.autoCheckpointAtShardEnd ?? d.autoCheckpointAtShardEnd),
+    callProcessRecordsEvenForEmptyRecordList: bool(
+      'callProcessRecordsEvenForEmptyRecordList',
+      o.callProcessRecordsEvenForEmptyRecordList ?? d.callProcessRecordsEvenForEmptyRecordList,
+    ),
+    parentShardPollIntervalMillis: int('parentShardPollIntervalMillis', o.parentShardPollIntervalMillis ?? d.parentShardPollIntervalMillis, 10),
+    shardSyncIntervalMillis: int('shardSyncIntervalMillis', o.shardSyncIntervalMillis ?? d.shardSyncIntervalMillis, 100),
+    shutdownTimeoutMillis: int('shutdownTimeoutMillis', o.shutdownTimeoutMillis ?? d.shutdownTimeoutMillis, 0),
+    clock: o.clock ?? systemClock,
+    logger: o.logger ?? silentLogger,
+    metrics: o.metrics ?? noopMetricsSink,
+    random: o.random ?? Math.random,
+  };
+}
+
+function resolveStream(o: KinesisConsumerOptions): StreamRef {
+  if (o.streamArn !== undefined) {
+    if (typeof o.streamArn !== 'string' || !/^arn:aws[a-z-]*:kinesis:[^:]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}$/.test(o.streamArn)) {
+      throw new ConsumerConfigError('streamArn', `not a Kinesis stream ARN: ${JSON.stringify(o.streamArn)}`);
+    }
+    return { StreamARN: o.streamArn };
+  }
+  if (typeof o.streamName !== 'string' || !STREAM_NAME.test(o.streamName)) {
+    throw new ConsumerConfigError('streamName', `streamName (1-128 of a-z A-Z 0-9 _ . -) or streamArn is required, got ${JSON.stringify(o.streamName)}`);
+  }
+  return { StreamName: o.streamName };
+}
+
+function resolveInitialPosition(p: InitialPosition): { initialPosition: InitialPositionSentinel; initialTimestamp: Date | undefined } {
+  if (p === 'LATEST' || p === 'TRIM_HORIZON') return { initialPosition: p, initialTimestamp: undefined };
+  if (p && typeof p === 'object' && p.timestamp instanceof Date && !Number.isNaN(p.timestamp.getTime())) {
+    return { initialPosition: 'AT_TIMESTAMP', initialTimestamp: p.timestamp };
+  }
+  throw new ConsumerConfigError('initialPosition', `must be 'LATEST', 'TRIM_HORIZON' or { timestamp: Date }, got ${JSON.stringify(p)}`);
+}
+
+function resolvePolling(retrieval: KinesisConsumerOptions['retrieval']): PollingOptions {
+  const r = retrieval ?? { mode: 'polling' };
+  if (r.mode === 'fanout') {
+    throw new ConsumerConfigError('retrieval.mode', "enhanced fan-out is not available yet in this version; use { mode: 'polling' }");
+  }
+  if (r.mode !== 'polling') throw new ConsumerConfigError('retrieval.mode', `must be 'polling' or 'fanout', got ${JSON.stringify((r as { mode?: unknown }).mode)}`);
+  const d = POLLING_DEFAULTS;
+  const maxRecords = int('retrieval.maxRecords', r.maxRecords ?? d.maxRecords, 1);
+  if (maxRecords > 10_000) throw new ConsumerConfigError('retrieval.maxRecords', 'GetRecords returns at most 10000 records');
+  return {
+    maxRecords,
+    minTimeBetweenReadsMillis: int('retrieval.minTimeBetweenReadsMillis', r.minTimeBetweenReadsMillis ?? d.minTimeBetweenReadsMillis, 0),
+    idleTimeBetweenReadsMillis: int('retrieval.idleTimeBetweenReadsMillis', r.idleTimeBetweenReadsMillis ?? d.idleTimeBetweenReadsMillis, 0),
+    maxPrefetchRecords: int('retrieval.maxPrefetchRecords', r.maxPrefetchRecords ?? d.maxPrefetchRecords, 1),
+    maxPrefetchBytes: int('retrieval.maxPrefetchBytes', r.maxPrefetchBytes ?? d.maxPrefetchBytes, 1),
+  };
+}
+
+function int(field: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new ConsumerConfigError(field, `must be an integer >= ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function bool(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConsumerConfigError(field, `must be a boolean, got ${String(value)}`);
+  return value;
+}

@@ -1,0 +1,237 @@
+import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import type { StreamRef } from '../consumer/stream-ref.js';
+import type { MetricsScope } from '../leases/metrics.js';
+import type { ChildShard } from '../processing/processor.js';
+import { BatchQueue } from './batch-queue.js';
+import { PollPacer } from './poll-pacer.js';
+import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+
+export interface PollingOptions {
+  /** GetRecords Limit (KCL maxRecords; at most 10000). Default 10000. */
+  maxRecords: number;
+  /** Shortest time between two GetRecords starts on one shard (200 ms = AWS's 5 calls/s). Default 200. */
+  minTimeBetweenReadsMillis: number;
+  /** Longest wait between polls of an idle shard (KCL idleTimeBetweenReadsInMillis; here the wait grows up to it). Default 1000. */
+  idleTimeBetweenReadsMillis: number;
+  /** Prefetch bound per shard, Kinesis records (KCL: 30000). */
+  maxPrefetchRecords: number;
+  /** Prefetch bound per shard, bytes (KCL: 8 MiB). */
+  maxPrefetchBytes: number;
+}
+
+export const POLLING_DEFAULTS: PollingOptions = {
+  maxRecords: 10_000,
+  minTimeBetweenReadsMillis: 200,
+  idleTimeBetweenReadsMillis: 1_000,
+  maxPrefetchRecords: 30_000,
+  maxPrefetchBytes: 8 * 1024 * 1024,
+};
+
+export interface PollingFetcherContext {
+  kinesis: KinesisClient;
+  stream: StreamRef;
+  shardId: string;
+  start: StartPosition;
+  options: PollingOptions;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  metrics: MetricsScope;
+  onError(info: RetrievalErrorInfo): void;
+}
+
+/**
+ * Polls one shard with GetShardIterator + GetRecords into a bounded prefetch queue: paced by
+ * PollPacer (never over 5 calls/s, fast while behind, slower while idle, backoff on throttling),
+ * a new iterator after ExpiredIterator (AFTER_SEQUENCE_NUMBER of the last record fetched), and a
+ * final batch carrying ChildShards when the shard is closed and read to its end.
+ */
+export class PollingFetcher implements RecordsFetcher {
+  private readonly queue: BatchQueue<FetchedBatch>;
+  private readonly pacer: PollPacer;
+  private readonly controller = new AbortController();
+  private readonly loop: Promise<void>;
+  private lastSequenceNumber: string | undefined;
+
+  constructor(private readonly ctx: PollingFetcherContext) {
+    const o = ctx.options;
+    this.queue = new BatchQueue(o.maxPrefetchRecords, o.maxPrefetchBytes);
+    this.pacer = new PollPacer({
+      minIntervalMillis: o.minTimeBetweenReadsMillis,
+      idleMaxMillis: Math.max(o.minTimeBetweenReadsMillis, o.idleTimeBetweenReadsMillis),
+      throttleBaseMillis: 500,
+      throttleMaxMillis: 10_000,
+      errorBaseMillis: 500,
+      errorMaxMillis: 30_000,
+      random: ctx.random,
+    });
+    this.loop = this.run().catch((err: unknown) => {
+      if (!this.controller.signal.aborted) ctx.logger.error(errorFields(err), 'polling loop ended unexpectedly');
+    });
+  }
+
+  get buffered(): { records: number; bytes: number } {
+    return { records: this.queue.bufferedRecords, bytes: this.queue.bufferedBytes };
+  }
+
+  async next(signal: AbortSignal): Promise<FetchedBatch> {
+    const linked = linkSignals(signal, this.controller.signal);
+    try {
+      return await this.queue.take(linked.signal);
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.controller.abort();
+    this.queue.clear();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    let iterator: string | undefined;
+    while (!signal.aborted) {
+      if (iterator === undefined) {
+        // First call, or the iterator expired / was rejected: continue after the last record fetched.
+        const position: StartPosition = this.lastSequenceNumber
+          ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastSequenceNumber }
+          : this.ctx.start;
+        const got = await this.getIterator(position, signal);
+        if (got === 'gone') {
+          await this.queue.push(endBatch([], this.ctx.clock.monotonic()), signal);
+          return;
+        }
+        iterator = got.iterator;
+        continue;
+      }
+      await sleep(this.pacer.delay(this.ctx.clock.monotonic()), signal, this.ctx.clock);
+      const page = await this.getRecords(iterator, signal);
+      if (page === 'expired') {
+        iterator = undefined;
+        continue;
+      }
+      if (page === 'retry') continue;
+      if (page === 'gone') {
+        await this.queue.push(endBatch([], this.ctx.clock.monotonic()), signal);
+        return;
+      }
+      const records = page.Records ?? [];
+      const last = records[records.length - 1];
+      if (last?.SequenceNumber) this.lastSequenceNumber = last.SequenceNumber;
+      const millisBehindLatest = page.MillisBehindLatest ?? 0;
+      this.pacer.succeeded(records.length, millisBehindLatest);
+      const next = page.NextShardIterator ?? undefined;
+      const batch: FetchedBatch = {
+        records,
+        millisBehindLatest,
+        count: records.length,
+        bytes: dataBytes(records),
+        receivedAt: this.ctx.clock.monotonic(),
+      };
+      if (next === undefined) {
+        batch.shardEnd = { childShards: toChildShards(page.ChildShards) };
+        await this.queue.push(batch, signal);
+        return;
+      }
+      await this.queue.push(batch, signal);
+      iterator = next;
+    }
+  }
+
+  /**
+   * GetShardIterator, retried until it works or the fetcher closes. 'gone': the shard (or stream)
+   * no longer exists, or it is closed and has no iterator left: treated as its end, as the KCL does.
+   */
+  private async getIterator(position: StartPosition, signal: AbortSignal): Promise<{ iterator: string } | 'gone'> {
+    const { kinesis, stream, shardId, metrics, clock } = this.ctx;
+    for (;;) {
+      const started = clock.monotonic();
+      try {
+        const out = await kinesis.send(
+          new GetShardIteratorCommand({
+            ...stream,
+            ShardId: shardId,
+            ShardIteratorType: position.type,
+            ...('sequenceNumber' in position ? { StartingSequenceNumber: position.sequenceNumber } : {}),
+            ...('timestamp' in position ? { Timestamp: position.timestamp } : {}),
+          }),
+          { abortSignal: signal },
+        );
+        metrics.call('KinesisDataFetcher.getShardIterator', true, started);
+        return out.ShardIterator ? { iterator: out.ShardIterator } : 'gone';
+      } catch (err) {
+        if (signal.aborted) throw err;
+        metrics.call('KinesisDataFetcher.getShardIterator', false, started);
+        const c = classifyAwsError(err);
+        if (c.code === 'ResourceNotFoundException') {
+          this.report('GetShardIterator', err, 'permanent');
+          return 'gone';
+        }
+        this.report('GetShardIterator', err, c.kind);
+        if (c.kind === 'throttling') this.pacer.throttled();
+        else this.pacer.failed();
+        await sleep(this.pacer.delay(clock.monotonic()), signal, clock);
+      }
+    }
+  }
+
+  private async getRecords(iterator: string, signal: AbortSignal): Promise<GetRecordsCommandOutput | 'expired' | 'retry' | 'gone'> {
+    const { kinesis, metrics, clock, options } = this.ctx;
+    const started = clock.monotonic();
+    this.pacer.callStarted(started);
+    try {
+      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.maxRecords }), { abortSignal: signal });
+      metrics.call('KinesisDataFetcher.getRecords', true, started);
+      return out;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      metrics.call('KinesisDataFetcher.getRecords', false, started);
+      const c = classifyAwsError(err);
+      if (c.code === 'ExpiredIteratorException' || c.code === 'InvalidArgumentException') {
+        metrics.add('ExpiredIterator', 1);
+        this.report('GetRecords', err, 'expired-iterator');
+        return 'expired';
+      }
+      if (c.code === 'ResourceNotFoundException') {
+        this.report('GetRecords', err, 'permanent');
+        return 'gone';
+      }
+      this.report('GetRecords', err, c.kind);
+      if (c.kind === 'throttling') this.pacer.throttled();
+      else this.pacer.failed();
+      return 'retry';
+    }
+  }
+
+  private report(operation: string, err: unknown, kind: RetrievalErrorInfo['kind']): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    const level = kind === 'permanent' || (kind === 'throttling' && this.pacer.consecutiveThrottles >= 5) ? 'warn' : 'debug';
+    this.ctx.logger[level]({ shardId: this.ctx.shardId, operation, kind, ...errorFields(err) }, `${operation} failed`);
+    this.ctx.onError({ shardId: this.ctx.shardId, operation, error, kind });
+  }
+}
+
+function endBatch(childShards: ChildShard[], receivedAt: number): FetchedBatch {
+  return { records: [], millisBehindLatest: 0, count: 0, bytes: 0, receivedAt, shardEnd: { childShards } };
+}
+
+function dataBytes(records: readonly { Data?: Uint8Array }[]): number {
+  let n = 0;
+  for (const r of records) n += r.Data?.length ?? 0;
+  return n;
+}
+
+export function toChildShards(
+  shards: readonly { ShardId?: string; ParentShards?: string[]; HashKeyRange?: { StartingHashKey?: string; EndingHashKey?: string } }[] | undefined,
+): ChildShard[] {
+  return (shards ?? [])
+    .filter((s) => s.ShardId && s.HashKeyRange?.StartingHashKey !== undefined && s.HashKeyRange.EndingHashKey !== undefined)
+    .map((s) => ({
+      shardId: s.ShardId!,
+      parentShards: [...(s.ParentShards ?? [])],
+      hashKeyRange: { startingHashKey: s.HashKeyRange!.StartingHashKey!, endingHashKey: s.HashKeyRange!.EndingHashKey! },
+    }));
+}

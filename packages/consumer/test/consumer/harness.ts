@@ -1,0 +1,127 @@
+/**
+ * Integration harness: the mock (Kinesis + DynamoDB on one endpoint) driven by the real SDK
+ * clients, the real producer for input, and helpers to wait for conditions and to check what a
+ * consumer delivered (every record, per-key order).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { UserRecord } from '@kinesis-kit/aggregation';
+import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { KinesisProducer } from '@kinesis-kit/producer';
+
+export interface Backend {
+  server: MockServer;
+  kinesis: KinesisClient;
+  dynamoDb: DynamoDBClient;
+  close(): Promise<void>;
+}
+
+export async function startBackend(options: { limits?: boolean } = {}): Promise<Backend> {
+  const server = await startMockServer(options.limits === false ? { limits: false } : {});
+  const config = { ...server.clientConfig(), maxAttempts: 1 };
+  const kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
+  const dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
+  return {
+    server,
+    kinesis,
+    dynamoDb,
+    close: async () => {
+      kinesis.destroy();
+      dynamoDb.destroy();
+      await server.close();
+    },
+  };
+}
+
+export async function createStream(backend: Backend, streamName: string, shardCount: number): Promise<void> {
+  await backend.kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
+}
+
+/** Puts `count` records per key through the KPL-style producer (aggregated, in order per key). Returns what was acknowledged. */
+export async function produce(backend: Backend, streamName: string, keys: number, perKey: number, from = 0): Promise<number> {
+  const producer = new KinesisProducer({ streamName, kinesisClient: backend.kinesis, strictOrdering: true, recordMaxBufferedTime: 20 });
+  try {
+    const puts: Promise<unknown>[] = [];
+    for (let n = from; n < from + perKey; n++) {
+      for (let k = 0; k < keys; k++) puts.push(producer.put({ partitionKey: `key-${k}`, data: encode(`key-${k}`, n) }));
+    }
+    await Promise.all(puts);
+    return puts.length;
+  } finally {
+    await producer.close();
+  }
+}
+
+export function encode(key: string, n: number): Buffer {
+  return Buffer.from(`${key}#${n}`);
+}
+
+export function decode(record: UserRecord): { key: string; n: number } {
+  const [key, n] = Buffer.from(record.data).toString('utf8').split('#');
+  return { key: key!, n: Number(n) };
+}
+
+/** What consumers delivered, per key, in delivery order. */
+export class Deliveries {
+  readonly byKey = new Map<string, number[]>();
+  total = 0;
+
+  add(records: readonly UserRecord[]): void {
+    for (const r of records) {
+      const { key, n } = decode(r);
+      let list = this.byKey.get(key);
+      if (!list) this.byKey.set(key, (list = []));
+      list.push(n);
+      this.total++;
+    }
+  }
+
+  /** Distinct (key, n) delivered. */
+  get unique(): number {
+    let n = 0;
+    for (const list of this.byKey.values()) n += new Set(list).size;
+    return n;
+  }
+
+  /** Keys whose first deliveries were not in put order (a redelivery of an earlier record is not a violation). */
+  orderViolations(): string[] {
+    const out: string[] = [];
+    for (const [key, list] of this.byKey) {
+      const seen = new Set<number>();
+      let highest = -1;
+      for (const n of list) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        if (n < highest) out.push(`${key}: ${n} after ${highest}`);
+        highest = Math.max(highest, n);
+      }
+    }
+    return out;
+  }
+
+  missing(keys: number, perKey: number): string[] {
+    const out: string[] = [];
+    for (let k = 0; k < keys; k++) {
+      const got = new Set(this.byKey.get(`key-${k}`) ?? []);
+      for (let n = 0; n < perKey; n++) if (!got.has(n)) out.push(`key-${k}#${n}`);
+    }
+    return out;
+  }
+}
+
+/** Polls `condition` every 20 ms until it holds; fails with `what` after `timeoutMs` (a bound, not a timing assertion). */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Lease settings that keep integration tests short. */
+export const FAST_LEASES = {
+  failoverTimeMillis: 1_500,
+  takerInitialJitterMillis: 50,
+  fastTakerIntervalMillis: 200,
+} as const;

@@ -1,0 +1,165 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { UserRecord } from '@kinesis-kit/aggregation';
+import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisConsumer, type KinesisConsumerOptions, type ProcessingErrorInfo } from '../../src/index.js';
+import { createStream, decode, Deliveries, FAST_LEASES, produce, startBackend, until, type Backend } from './harness.js';
+
+let backend: Backend | undefined;
+const consumers: KinesisConsumer[] = [];
+
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
+  await backend?.close();
+  backend = undefined;
+});
+
+function consumer(b: Backend, options: Partial<KinesisConsumerOptions> & Pick<KinesisConsumerOptions, 'applicationName' | 'streamName'>): KinesisConsumer {
+  const c = new KinesisConsumer({
+    kinesisClient: b.kinesis,
+    dynamoDbClient: b.dynamoDb,
+    initialPosition: 'TRIM_HORIZON',
+    leaseManagement: FAST_LEASES,
+    ...options,
+  });
+  consumers.push(c);
+  return c;
+}
+
+describe('KinesisConsumer with polling, against the mock (limits on)', () => {
+  it('delivers every aggregated record once, in order per key, checkpoints, and leaves no handle open', async () => {
+    const before = activeResources();
+    backend = await startBackend();
+    await createStream(backend, 'orders', 2);
+    const put = await produce(backend, 'orders', 20, 50);
+    const deliveries = new Deliveries();
+    const metrics = new InMemoryMetricsSink();
+    const c = consumer(backend, {
+      applicationName: 'orders-app',
+      streamName: 'orders',
+      metrics,
+      eachBatch: ({ records }) => {
+        deliveries.add(records);
+      },
+    });
+    await c.start();
+    await until(() => deliveries.unique === put, 'every record');
+    expect(deliveries.total).toBe(put);
+    expect(deliveries.orderViolations()).toEqual([]);
+    expect(deliveries.missing(20, 50)).toEqual([]);
+    await until(() => c.status().shards.every((s) => s.checkpoint !== 'TRIM_HORIZON'), 'checkpoints after the batches');
+    const status = c.status();
+    expect(status.state).toBe('running');
+    expect(status.shards.map((s) => s.state)).toEqual(['processing', 'processing']);
+    expect(status.shards.reduce((n, s) => n + s.recordsProcessed, 0)).toBe(put);
+    expect(metrics.get('RecordsProcessed').sum).toBe(put);
+    expect(metrics.names()).toEqual(
+      expect.arrayContaining(['MillisBehindLatest', 'DataBytesProcessed', 'KinesisDataFetcher.getRecords.Success', 'RecordProcessor.processRecords.Time', 'UpdateLease.Success']),
+    );
+
+    await c.stop();
+    consumers.length = 0;
+    // The lease table holds the KCL's items: checkpoints are sequence numbers, owners released.
+    const items = (await backend.dynamoDb.send(new ScanCommand({ TableName: 'orders-app' }))).Items ?? [];
+    expect(items).toHaveLength(2);
+    for (const item of items) {
+      expect(item.checkpoint?.S).toMatch(/^\d+$/);
+      expect(item.leaseOwner).toBeUndefined();
+    }
+    await backend.close();
+    backend = undefined;
+    expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('resumes after a restart from a checkpoint in the middle of an aggregated record', async () => {
+    backend = await startBackend();
+    await createStream(backend, 'one', 1);
+    await produce(backend, 'one', 1, 200);
+    let checkpointed: UserRecord | undefined;
+    const first = consumer(backend, {
+      applicationName: 'resume-app',
+      streamName: 'one',
+      processorFactory: () => ({
+        async processRecords({ records, checkpointer }) {
+          if (checkpointed) return;
+          const mid = records.find((r) => r.aggregated && r.subSequenceNumber > 0 && decode(r).n >= 36)!;
+          await checkpointer.checkpoint(mid);
+          checkpointed = mid;
+        },
+      }),
+    });
+    await first.start();
+    await until(() => checkpointed !== undefined, 'the first checkpoint');
+    await first.stop();
+
+    const after = new Deliveries();
+    const second = consumer(backend, { applicationName: 'resume-app', streamName: 'one', eachBatch: ({ records }) => after.add(records) });
+    await second.start();
+    const from = decode(checkpointed!).n + 1;
+    await until(() => after.unique === 200 - from, 'the records after the checkpoint');
+    expect(Math.min(...after.byKey.get('key-0')!)).toBe(from);
+    expect(after.total).toBe(200 - from);
+  });
+
+  it('retries a throwing processor with backoff and loses nothing', async () => {
+    backend = await startBackend();
+    await createStream(backend, 'flaky', 2);
+    const put = await produce(backend, 'flaky', 10, 30);
+    const deliveries = new Deliveries();
+    const errors: ProcessingErrorInfo[] = [];
+    let calls = 0;
+    const c = consumer(backend, {
+      applicationName: 'flaky-app',
+      streamName: 'flaky',
+      failurePolicy: { retryBaseDelayMillis: 10, retryMaxDelayMillis: 50 },
+      eachBatch: ({ records }) => {
+        calls++;
+        if (calls <= 3) throw new Error(`boom ${calls}`);
+        deliveries.add(records);
+      },
+    });
+    c.on('processingError', (e) => {
+      errors.push(e);
+    });
+    let skipped = 0;
+    c.on('recordsSkipped', () => {
+      skipped++;
+    });
+    await c.start();
+    await until(() => deliveries.unique === put, 'every record despite the failures');
+    expect(errors).toHaveLength(3);
+    expect(errors.every((e) => e.willRetry)).toBe(true);
+    expect(skipped).toBe(0);
+    expect(deliveries.orderViolations()).toEqual([]);
+  });
+
+  it('hands records to onFailure and skips them only after maxRetries', async () => {
+    backend = await startBackend();
+    await createStream(backend, 'poison', 1);
+    const put = await produce(backend, 'poison', 1, 20);
+    const failed: number[] = [];
+    const processed: number[] = [];
+    const c = consumer(backend, {
+      applicationName: 'poison-app',
+      streamName: 'poison',
+      failurePolicy: {
+        maxRetries: 2,
+        bisectOnError: true,
+        retryBaseDelayMillis: 1,
+        retryMaxDelayMillis: 5,
+        onFailure: ({ records }) => {
+          failed.push(...records.map((r) => decode(r).n));
+        },
+      },
+      eachRecord: ({ record }) => {
+        const { n } = decode(record);
+        if (n === 7) throw new Error('poison pill');
+        processed.push(n);
+      },
+    });
+    await c.start();
+    await until(() => failed.length === 1 && new Set(processed).size === put - 1, 'the poison record isolated');
+    expect(failed).toEqual([7]);
+    expect([...new Set(processed)].sort((a, b) => a - b)).toEqual([...Array(put).keys()].filter((n) => n !== 7));
+  });
+});

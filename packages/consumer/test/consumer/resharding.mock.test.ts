@@ -1,0 +1,91 @@
+import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
+import { createStream, Deliveries, FAST_LEASES, produce, startBackend, until, type Backend } from './harness.js';
+
+let backend: Backend | undefined;
+const consumers: KinesisConsumer[] = [];
+
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
+  await backend?.close();
+  backend = undefined;
+});
+
+async function openShards(kinesis: KinesisClient, streamName: string) {
+  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
+  return shards
+    .filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber)
+    .map((s) => ({ id: s.ShardId!, start: BigInt(s.HashKeyRange!.StartingHashKey!), end: BigInt(s.HashKeyRange!.EndingHashKey!) }))
+    .sort((a, b) => (a.start < b.start ? -1 : 1));
+}
+
+describe('resharding with two workers (mock, limits on)', () => {
+  it('follows a split and a merge: parents before children, per-key order, nothing lost, parents cleaned up', async () => {
+    backend = await startBackend();
+    const b = backend;
+    await createStream(b, 'reshard', 2);
+    const deliveries = new Deliveries();
+    const firstDelivery = new Map<string, number>();
+    const ended = new Map<string, number>();
+    let tick = 0;
+    const make = (workerId: string): KinesisConsumer => {
+      const c = new KinesisConsumer({
+        applicationName: 'reshard-app',
+        streamName: 'reshard',
+        kinesisClient: b.kinesis,
+        dynamoDbClient: b.dynamoDb,
+        workerId,
+        initialPosition: 'TRIM_HORIZON',
+        leaseManagement: FAST_LEASES,
+        parentShardPollIntervalMillis: 100,
+        shardSyncIntervalMillis: 300,
+        eachBatch: ({ shardId, records }) => {
+          if (!firstDelivery.has(shardId)) firstDelivery.set(shardId, ++tick);
+          deliveries.add(records);
+        },
+      } satisfies KinesisConsumerOptions);
+      c.on('shardEnded', ({ shardId }) => {
+        ended.set(shardId, ++tick);
+      });
+      consumers.push(c);
+      return c;
+    };
+    const workers = [make('w1'), make('w2')];
+    await Promise.all(workers.map((w) => w.start()));
+
+    let put = await produce(b, 'reshard', 30, 20, 0);
+    const [s0] = await openShards(b.kinesis, 'reshard');
+    await b.kinesis.send(
+      new SplitShardCommand({ StreamName: 'reshard', ShardToSplit: s0!.id, NewStartingHashKey: ((s0!.start + s0!.end + 1n) / 2n).toString() }),
+    );
+    put += await produce(b, 'reshard', 30, 20, 20);
+    const open = await openShards(b.kinesis, 'reshard');
+    // Merge the upper child of the split with its neighbour (shardId-000000000001).
+    await b.kinesis.send(new MergeShardsCommand({ StreamName: 'reshard', ShardToMerge: open[1]!.id, AdjacentShardToMerge: open[2]!.id }));
+    put += await produce(b, 'reshard', 30, 20, 40);
+
+    await until(() => deliveries.unique === put, 'every record through the split and the merge', 30_000);
+    expect(deliveries.missing(30, 60)).toEqual([]);
+    expect(deliveries.orderViolations()).toEqual([]);
+
+    // Each parent ended before any of its children delivered a record.
+    const table = new LeaseTable({ client: b.dynamoDb, tableName: 'reshard-app' });
+    const shards = (await b.kinesis.send(new ListShardsCommand({ StreamName: 'reshard' }))).Shards ?? [];
+    for (const shard of shards) {
+      for (const parent of [shard.ParentShardId, shard.AdjacentParentShardId]) {
+        if (!parent || !firstDelivery.has(shard.ShardId!)) continue;
+        expect(ended.get(parent), `${parent} ended before ${shard.ShardId} started`).toBeLessThan(firstDelivery.get(shard.ShardId!)!);
+      }
+    }
+    // Finished parents are deleted once their children have started.
+    await until(async () => {
+      const keys = (await table.listLeases()).map((l) => l.leaseKey);
+      return !keys.includes(s0!.id);
+    }, 'cleanup of the split parent', 20_000);
+    const leases = await table.listLeases();
+    expect(leases.map((l) => l.leaseKey)).not.toContain(s0!.id);
+    const child = leases.find((l) => l.parentShardIds.length === 2);
+    expect(child?.hashKeyRange).toBeDefined();
+  });
+});
