@@ -145,6 +145,9 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
 }
 
 function resolveStream(o: KinesisConsumerOptions): StreamRef {
+  if (o.streamArn !== undefined && o.streamName !== undefined) {
+    throw new ConsumerConfigError('streamArn', 'give streamName or streamArn, not both');
+  }
   if (o.streamArn !== undefined) {
     if (typeof o.streamArn !== 'string' || !/^arn:aws[a-z-]*:kinesis:[^:]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}$/.test(o.streamArn)) {
       throw new ConsumerConfigError('streamArn', `not a Kinesis stream ARN: ${JSON.stringify(o.streamArn)}`);

@@ -274,8 +274,11 @@ export class LeaseCoordinator {
 
   private async takerTick(): Promise<void> {
     let settled = false;
+    let totalLeases = Infinity;
     try {
-      settled = (await this.runTakerOnce()).settled;
+      const run = await this.runTakerOnce();
+      settled = run.settled;
+      totalLeases = run.totalLeases;
     } catch (err) {
       if (isAbortError(err) || this.stateValue !== 'running') return;
       const error = err instanceof Error ? err : new Error(String(err));
@@ -283,7 +286,8 @@ export class LeaseCoordinator {
       this.emitter.emit('takerFailed', { error });
     }
     const o = this.options;
-    let delay = o.takerIntervalMillis;
+    let delay =
+      o.smallTableTakerIntervalMillis !== undefined && totalLeases <= o.smallTableMaxLeases ? o.smallTableTakerIntervalMillis : o.takerIntervalMillis;
     if (settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
       this.fastPassesInRow = 0;
     } else {

@@ -18,6 +18,16 @@ export interface LeaseManagementOptions {
   maxLeaseRenewalConcurrency?: number;
   /** The first taker pass runs after a random delay in [0, this) ms, so a fleet started together interleaves. Default 1000. */
   takerInitialJitterMillis?: number;
+  /**
+   * Regular taker pass period. A lease released by a stopping peer is taken at the next pass, and
+   * an expired one at the first pass failoverTimeMillis after its counter stopped moving, so this
+   * bounds takeover times; each pass is one lease-table Scan per worker. Default: adaptive —
+   * max(1000, failoverTimeMillis / 5) (2000 ms) while the table holds at most
+   * `smallTableMaxLeases` leases, else the KCL's 2 x (failoverTimeMillis + epsilonMillis) (20050 ms).
+   */
+  takerIntervalMillis?: number;
+  /** Up to this many leases, the adaptive taker period is the short one (scans of a small table are cheap). Default 100. */
+  smallTableMaxLeases?: number;
   /** While the split is not settled, taker passes follow each other at about this interval instead of the KCL's 20 s. Default 1000. */
   fastTakerIntervalMillis?: number;
   /** At most this many fast passes in a row; then one regular interval. Default 20. */
@@ -69,6 +79,7 @@ export const LEASE_DEFAULTS = {
   initialLeaseTableWriteCapacity: 10,
   tableActiveTimeoutMillis: 600_000,
   consistentReads: false,
+  smallTableMaxLeases: 100,
 } as const;
 
 export interface ResolvedLeaseCoordinatorOptions
@@ -77,8 +88,10 @@ export interface ResolvedLeaseCoordinatorOptions
   billingMode: LeaseTableBillingMode;
   /** failover/3 - epsilon (KCL renewer period): 3308 ms by default. */
   renewIntervalMillis: number;
-  /** (failover + epsilon) x 2 (KCL 2.x taker period): 20050 ms by default. */
+  /** The regular taker period: the KCL's (failover + epsilon) x 2 = 20050 ms by default, or the one given. */
   takerIntervalMillis: number;
+  /** Taker period for small tables when the period is adaptive (takerIntervalMillis not given); undefined otherwise. */
+  smallTableTakerIntervalMillis: number | undefined;
 }
 
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -118,7 +131,13 @@ export function resolveLeaseCoordinatorOptions(options: LeaseCoordinatorOptions)
     failoverTimeMillis,
     epsilonMillis,
     renewIntervalMillis,
-    takerIntervalMillis: (failoverTimeMillis + epsilonMillis) * 2,
+    takerIntervalMillis:
+      options.takerIntervalMillis !== undefined
+        ? int('takerIntervalMillis', options.takerIntervalMillis, 100)
+        : (failoverTimeMillis + epsilonMillis) * 2,
+    smallTableTakerIntervalMillis:
+      options.takerIntervalMillis !== undefined ? undefined : Math.min((failoverTimeMillis + epsilonMillis) * 2, Math.max(1_000, Math.floor(failoverTimeMillis / 5))),
+    smallTableMaxLeases: int('smallTableMaxLeases', options.smallTableMaxLeases ?? d.smallTableMaxLeases, 0),
     maxLeasesForWorker,
     maxLeasesToStealAtOneTime: int('maxLeasesToStealAtOneTime', options.maxLeasesToStealAtOneTime ?? d.maxLeasesToStealAtOneTime, 1),
     maxLeaseRenewalConcurrency: int('maxLeaseRenewalConcurrency', options.maxLeaseRenewalConcurrency ?? d.maxLeaseRenewalConcurrency, 1),

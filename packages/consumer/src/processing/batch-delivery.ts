@@ -46,7 +46,10 @@ export class PartialBatchFailureError extends Error {
 
 interface Segment {
   records: UserRecord[];
+  /** Failed deliveries of these records, splits included (drives the backoff and is reported). */
   attempts: number;
+  /** Failed deliveries that were not followed by a split (counted against maxRetries). */
+  retries: number;
 }
 
 /**
@@ -56,7 +59,7 @@ interface Segment {
  * processed or deliberately skipped, 'aborted' when the lease was lost or shutdown began.
  */
 export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryContext): Promise<'done' | 'aborted'> {
-  const queue: Segment[] = [{ records, attempts: 0 }];
+  const queue: Segment[] = [{ records, attempts: 0, retries: 0 }];
   while (queue.length > 0) {
     if (ctx.signal.aborted) return 'aborted';
     const segment = queue[0]!;
@@ -77,6 +80,8 @@ export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryCont
     }
     if (failedFrom > 0) segment.records = segment.records.slice(failedFrom);
     segment.attempts += 1;
+    const split = ctx.policy.bisectOnError && segment.records.length > 1;
+    if (!split) segment.retries += 1;
 
     const reason = giveUpReason(segment, ctx);
     if (reason) {
@@ -86,18 +91,22 @@ export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryCont
         continue;
       }
     }
-    const split = !reason && ctx.policy.bisectOnError && segment.records.length > 1;
-    const delay = split ? 0 : backoffDelay(segment.attempts, {
+    const delay = backoffDelay(segment.attempts, {
       baseMs: ctx.policy.retryBaseDelayMillis,
       maxMs: ctx.policy.retryMaxDelayMillis,
       jitter: 'equal',
       random: ctx.random,
     });
     ctx.onError({ shardId: ctx.shardId, error, attempt: segment.attempts, records: segment.records.length, willRetry: true, retryInMillis: delay });
-    if (split) {
+    if (split && !reason) {
+      // Halves keep the failure count (for backoff) but start their own retry count.
       const half = Math.ceil(segment.records.length / 2);
-      queue.splice(0, 1, { records: segment.records.slice(0, half), attempts: segment.attempts }, { records: segment.records.slice(half), attempts: segment.attempts });
-      continue;
+      queue.splice(
+        0,
+        1,
+        { records: segment.records.slice(0, half), attempts: segment.attempts, retries: 0 },
+        { records: segment.records.slice(half), attempts: segment.attempts, retries: 0 },
+      );
     }
     try {
       await sleep(delay, ctx.signal, ctx.clock);
@@ -114,9 +123,8 @@ function giveUpReason(segment: Segment, ctx: BatchDeliveryContext): GiveUpReason
     const arrived = segment.records[0]?.approximateArrivalTimestamp?.getTime();
     if (arrived !== undefined && ctx.clock.now() - arrived > maxRecordAgeMillis) return 'max-record-age';
   }
-  // With bisecting, a segment is split until it is one record before retries run out.
-  if (ctx.policy.bisectOnError && segment.records.length > 1) return undefined;
-  return segment.attempts > maxRetries ? 'max-retries' : undefined;
+  // With bisecting, a segment is split down to one record before its retries count.
+  return segment.retries > maxRetries ? 'max-retries' : undefined;
 }
 
 /** Hands the records to onFailure and reports them skipped; false if the hook failed (retry instead). */
@@ -140,8 +148,11 @@ async function giveUp(segment: Segment, reason: GiveUpReason, error: Error, ctx:
   return true;
 }
 
-/** Index of the first record named in batchItemFailures (0 if one names no delivered record). */
-function firstFailedIndex(records: UserRecord[], result: Partial<ProcessRecordsResult> | undefined): number | undefined {
+/**
+ * Index of the earliest record named in batchItemFailures (in any order), or undefined when none
+ * is named. A failure naming no delivered record counts as index 0: never skip on a bad answer.
+ */
+export function firstFailedIndex(records: UserRecord[], result: Partial<ProcessRecordsResult> | undefined): number | undefined {
   const failures = result?.batchItemFailures;
   if (!Array.isArray(failures) || failures.length === 0) return undefined;
   let first: number | undefined;

@@ -1,4 +1,5 @@
 import type { UserRecord } from '@kinesis-kit/aggregation';
+import { firstFailedIndex } from './batch-delivery.js';
 import type {
   EachBatchHandler,
   EachRecordHandler,
@@ -68,14 +69,7 @@ function checkpointingLifecycle(): Pick<ShardRecordProcessor, 'shardEnded' | 'sh
 /** Checkpoints the last record before the first failed one (all of them when nothing failed). */
 async function checkpointProcessed(input: ProcessRecordsInput, result: ProcessRecordsResult | undefined): Promise<void> {
   const { records, checkpointer } = input;
-  let end = records.length;
-  if (result && result.batchItemFailures.length > 0) {
-    const first = result.batchItemFailures[0]!;
-    const index = records.findIndex(
-      (r) => r.sequenceNumber === first.sequenceNumber && r.subSequenceNumber === (first.subSequenceNumber ?? r.subSequenceNumber),
-    );
-    end = index < 0 ? 0 : index;
-  }
+  const end = firstFailedIndex(records, result) ?? records.length;
   if (end === 0) return;
   await checkpointer.checkpoint(records[end - 1]!);
 }

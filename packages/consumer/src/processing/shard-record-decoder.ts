@@ -51,9 +51,10 @@ export class ShardRecordDecoder {
       }
     }
     const last = input[input.length - 1];
-    if (last?.SequenceNumber) {
+    if (last?.SequenceNumber && (!after || compareDecimal(last.SequenceNumber, after.sequenceNumber) > 0)) {
       const lastUser = records[records.length - 1];
-      // Everything up to the last container is done: later batches only need to be after it.
+      // Everything up to the last container is done: later batches only need to be after it
+      // (never moved back by a batch of old, re-fetched records).
       this.after =
         lastUser && lastUser.sequenceNumber === last.SequenceNumber
           ? { sequenceNumber: lastUser.sequenceNumber, subSequenceNumber: lastUser.subSequenceNumber }

@@ -16,12 +16,12 @@ afterEach(async () => {
   fleet.destroy();
 });
 
-async function startFleet(workerCount: number, leaseCount: number): Promise<FleetWorker[]> {
+async function startFleet(workerCount: number, leaseCount: number, options: Parameters<Fleet['addWorker']>[1] = {}): Promise<FleetWorker[]> {
   fleet = new Fleet(dynalite.endpoint, uniqueTableName());
-  const first = fleet.addWorker('worker-0');
+  const first = fleet.addWorker('worker-0', options);
   await first.coordinator.start(); // creates the table
   await seedLeases(fleet.table, leaseCount);
-  const rest = Array.from({ length: workerCount - 1 }, (_, i) => fleet.addWorker(`worker-${i + 1}`));
+  const rest = Array.from({ length: workerCount - 1 }, (_, i) => fleet.addWorker(`worker-${i + 1}`, options));
   await Promise.all(rest.map((w) => w.coordinator.start()));
   return fleet.workers;
 }
@@ -119,14 +119,16 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
   });
 
   it('a worker restarted with the same workerId keeps its leases, even once they look expired', async () => {
-    const workers = await startFleet(2, 12);
+    // The KCL's taker period (20 s), so A's next regular pass comes after B's restart.
+    const kclPeriod = { takerIntervalMillis: 20_050 };
+    const workers = await startFleet(2, 12, kclPeriod);
     await takeUntilSettled(workers);
     const [a, b] = workers as [FleetWorker, FleetWorker];
     const before = b.coordinator.heldLeases().map((h) => h.leaseKey).sort();
     await b.coordinator.stop({ releaseLeases: false });
     await fleet.advance(15_000, 500); // longer than failover, shorter than A's next regular taker pass
 
-    const b2 = fleet.addWorker(b.id);
+    const b2 = fleet.addWorker(b.id, kclPeriod);
     const lost: LeaseLostEvent[] = [];
     a.coordinator.on('leaseLost', (e) => void lost.push(e));
     await b2.coordinator.start();
