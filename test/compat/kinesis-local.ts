@@ -52,7 +52,8 @@ export async function startKinesisLocal(streams: { name: string; shardCount: num
       KINESIS_MOCK_PLAIN_PORT: String(plain),
       KINESIS_MOCK_TLS_PORT: String(tls),
       LOG_LEVEL: 'ERROR',
-      INITIALIZE_STREAMS: streams.map((s) => `${s.name}:${s.shardCount}`).join(','),
+      // kinesis-local rejects an empty INITIALIZE_STREAMS, so it is set only when there are streams.
+      ...(streams.length > 0 ? { INITIALIZE_STREAMS: streams.map((s) => `${s.name}:${s.shardCount}`).join(',') } : {}),
       CREATE_STREAM_DURATION: '0ms',
       DELETE_STREAM_DURATION: '0ms',
       UPDATE_SHARD_COUNT_DURATION: '0ms',

@@ -68,6 +68,12 @@ export interface TakerRunEvent {
   heldLeases: number;
   /** The pass found nothing to do (the split is settled from this worker's view). */
   settled: boolean;
+  /**
+   * Milliseconds until the first lease owned by a live-looking worker would count as expired if
+   * its counter stays where it is (undefined when there is none): the coordinator runs a pass then,
+   * so a crashed worker's leases are taken about failoverTimeMillis after their last renewal.
+   */
+  nextExpiryInMillis?: number;
   durationMs: number;
 }
 

@@ -275,10 +275,12 @@ export class LeaseCoordinator {
   private async takerTick(): Promise<void> {
     let settled = false;
     let totalLeases = Infinity;
+    let nextExpiry: number | undefined;
     try {
       const run = await this.runTakerOnce();
       settled = run.settled;
       totalLeases = run.totalLeases;
+      nextExpiry = run.nextExpiryInMillis;
     } catch (err) {
       if (isAbortError(err) || this.stateValue !== 'running') return;
       const error = err instanceof Error ? err : new Error(String(err));
@@ -295,6 +297,8 @@ export class LeaseCoordinator {
       this.fastPassesInRow += 1;
       delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
     }
+    // Look again the moment a silent worker's lease would expire, not up to a period later.
+    if (nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
     this.scheduleTaker(delay);
   }
 }

@@ -110,6 +110,8 @@ export class LeaseTaker {
       settled: jobs.length === 0,
       durationMs: this.o.clock.monotonic() - started,
     };
+    const nextExpiry = this.nextExpiry(classified, now);
+    if (nextExpiry !== undefined) event.nextExpiryInMillis = nextExpiry;
     if (jobs.length > 0) {
       this.o.logger.info({ ...event, victim: plan.victim }, 'taker pass');
     }
@@ -150,6 +152,19 @@ export class LeaseTaker {
       }
     }
     for (const key of this.observations.keys()) if (!seen.has(key)) this.observations.delete(key);
+  }
+
+  /** Time until the earliest live lease of another worker would expire unchanged (see TakerRunEvent). */
+  private nextExpiry(classified: readonly ClassifiedLease[], now: number): number | undefined {
+    let earliest: number | undefined;
+    for (const { lease, status } of classified) {
+      if (status !== 'live') continue;
+      const seen = this.observations.get(lease.leaseKey);
+      if (!seen || !Number.isFinite(seen.lastChangeAt)) continue;
+      const due = seen.lastChangeAt + this.o.failoverTimeMillis + 1 - now;
+      if (earliest === undefined || due < earliest) earliest = due;
+    }
+    return earliest === undefined ? undefined : Math.max(0, earliest);
   }
 
   private classify(lease: Lease, now: number): LeaseStatus {

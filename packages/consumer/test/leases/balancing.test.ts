@@ -77,8 +77,9 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     expect(workers.length).toBe(3);
   });
 
-  it('a worker that stops renewing loses its leases to the others after failover time', async () => {
-    const workers = await startFleet(3, 12);
+  it('a worker that stops renewing loses its leases to the others right after failover time', async () => {
+    // The KCL's taker period (20 s): the pass that takes them is the one timed for their expiry.
+    const workers = await startFleet(3, 12, { takerIntervalMillis: 20_050 });
     await takeUntilSettled(workers);
     const [a, b, c] = workers as [FleetWorker, FleetWorker, FleetWorker];
     const cLeases = c.coordinator.heldLeases().map((h) => h.leaseKey);
@@ -91,8 +92,8 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     // Within failover time nobody may touch C's leases.
     await fleet.advance(9_000);
     expect(acquired).toEqual([]);
-    // After failover (plus up to one taker interval of 20050 ms) they are split between A and B.
-    await fleet.advance(32_000, 250);
+    // Failover after C's last renewal (a pass is timed for it), not up to a taker period later.
+    await fleet.advance(3_500, 250);
     expect(acquired.map((e) => e.leaseKey).sort()).toEqual([...cLeases].sort());
     expect(acquired.every((e) => e.acquisition === 'taken' && e.previousOwner === c.id)).toBe(true);
     expect(fleet.heldCounts([a, b])).toEqual([6, 6]);
@@ -118,15 +119,15 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     expect(a.coordinator.heldLeases()).toHaveLength(12);
   });
 
-  it('a worker restarted with the same workerId keeps its leases, even once they look expired', async () => {
-    // The KCL's taker period (20 s), so A's next regular pass comes after B's restart.
+  it('a worker restarted with the same workerId within failover time keeps its leases', async () => {
+    // The KCL's taker period (20 s); A would take B's leases at their expiry (failover after B's last renewal).
     const kclPeriod = { takerIntervalMillis: 20_050 };
     const workers = await startFleet(2, 12, kclPeriod);
     await takeUntilSettled(workers);
     const [a, b] = workers as [FleetWorker, FleetWorker];
     const before = b.coordinator.heldLeases().map((h) => h.leaseKey).sort();
     await b.coordinator.stop({ releaseLeases: false });
-    await fleet.advance(15_000, 500); // longer than failover, shorter than A's next regular taker pass
+    await fleet.advance(6_000, 500); // a restart well within failover time
 
     const b2 = fleet.addWorker(b.id, kclPeriod);
     const lost: LeaseLostEvent[] = [];
