@@ -4,7 +4,8 @@
  *   4 shards of pre-loaded KPL-aggregated 100-byte records, limits off; beside it the peer, a plain
  *   GetRecords loop deaggregating with aws-kinesis-agg (no leases, no checkpoints), same data;
  * - latency put() -> handler with AWS limits on, the producer at a steady rate; the peer polls like
- *   the KCL's default (idleTimeBetweenReadsInMillis 1500);
+ *   the KCL's default (idleTimeBetweenReadsInMillis 1500); the same with enhanced fan-out;
+ * - fan-out throughput over the same pre-loaded data (its own application and leases);
  * - failover with the default lease settings (failoverTimeMillis 10000): a worker process killed
  *   with SIGKILL, and a worker stopped gracefully, until a peer processes all of their shards.
  */
@@ -20,6 +21,8 @@ import { preloadAggregated } from './preload.js';
 
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 const SHARDS = 4;
+/** The producer's recordMaxBufferedTime in the latency runs (KPL default 100 ms would dominate fan-out figures). */
+const PRODUCER_BUFFER_MILLIS = 10;
 
 interface Clients {
   kinesis: KinesisClient;
@@ -32,6 +35,11 @@ function clients(endpoint: string): Clients {
   const kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
   const dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
   return { kinesis, dynamoDb, destroy: () => (kinesis.destroy(), dynamoDb.destroy()) };
+}
+
+/** The SDK's default client (HTTP/2), as fan-out needs on AWS. */
+function fanOutClient(endpoint: string): KinesisClient {
+  return new KinesisClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
 }
 
 function consumerOptions(c: Clients, streamName: string, extra: Partial<KinesisConsumerOptions>): KinesisConsumerOptions {
@@ -53,7 +61,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   }
 }
 
-async function throughput(quick: boolean): Promise<{ ours: number; peer: number; records: number }> {
+async function throughput(quick: boolean): Promise<{ ours: number; peer: number; fanOut: number; records: number }> {
   const mock = await startMockChild(false);
   const c = clients(mock.endpoint);
   try {
@@ -75,7 +83,24 @@ async function throughput(quick: boolean): Promise<{ ours: number; peer: number;
     await waitFor(() => peerDelivered >= records, 300_000, 'the peer to read everything');
     const peerRate = records / ((performance.now() - peerStarted) / 1000);
     await peer.stop();
-    return { ours, peer: peerRate, records };
+
+    // The same data again through enhanced fan-out (its own application, so its own leases).
+    const http2 = fanOutClient(mock.endpoint);
+    let fanOutDelivered = 0;
+    const fanOutStarted = performance.now();
+    const fanOut = new KinesisConsumer(
+      consumerOptions({ ...c, kinesis: http2 }, 'tput', {
+        applicationName: 'tput-fanout',
+        retrieval: { mode: 'fanout' },
+        eachBatch: ({ records: batch }) => void (fanOutDelivered += batch.length),
+      }),
+    );
+    await fanOut.start();
+    await waitFor(() => fanOutDelivered >= records, 300_000, 'the fan-out consumer to read everything');
+    const fanOutRate = records / ((performance.now() - fanOutStarted) / 1000);
+    await fanOut.stop();
+    http2.destroy();
+    return { ours, peer: peerRate, fanOut: fanOutRate, records };
   } finally {
     c.destroy();
     await mock.close();
@@ -88,7 +113,7 @@ function percentile(sorted: number[], p: number): number {
 
 /** Steady producer at `rate` records/s for `ms`; each record carries its put() time. */
 async function produceSteadily(c: Clients, streamName: string, rate: number, ms: number): Promise<void> {
-  const producer = new KinesisProducer({ streamName, kinesisClient: c.kinesis });
+  const producer = new KinesisProducer({ streamName, kinesisClient: c.kinesis, recordMaxBufferedTime: PRODUCER_BUFFER_MILLIS });
   const start = Date.now();
   let sent = 0;
   const puts: Promise<unknown>[] = [];
@@ -105,7 +130,7 @@ async function produceSteadily(c: Clients, streamName: string, rate: number, ms:
   await producer.close();
 }
 
-async function latency(quick: boolean): Promise<{ ours: number[]; peer: number[] }> {
+async function latency(quick: boolean): Promise<{ ours: number[]; peer: number[]; fanOut: number[] }> {
   const mock = await startMockChild(true);
   const c = clients(mock.endpoint);
   const rate = 2_000;
@@ -137,7 +162,20 @@ async function latency(quick: boolean): Promise<{ ours: number[]; peer: number[]
       const poller = await startPeerPoller(c.kinesis, 'lat-peer', 'LATEST', 1_500, (out) => out.forEach((r) => onData(peerRecordData(r))));
       return () => poller.stop();
     });
-    return { ours, peer };
+    const http2 = fanOutClient(mock.endpoint);
+    const fanOut = await measure('lat-fanout', async (onData) => {
+      const consumer = new KinesisConsumer(
+        consumerOptions({ ...c, kinesis: http2 }, 'lat-fanout', {
+          initialPosition: 'LATEST',
+          retrieval: { mode: 'fanout' },
+          eachBatch: ({ records }) => records.forEach((r) => onData(r.data)),
+        }),
+      );
+      await consumer.start();
+      return () => consumer.stop();
+    });
+    http2.destroy();
+    return { ours, peer, fanOut };
   } finally {
     c.destroy();
     await mock.close();
@@ -212,10 +250,19 @@ export const suite: BenchSuite = {
       target: '>= 300,000',
       pass: t.ours >= 300_000,
     });
+    rows.push({
+      metric: 'throughput with enhanced fan-out, same data',
+      ours: t.fanOut,
+      unit: 'user records/s',
+      target: '>= the polling figure',
+      pass: t.fanOut >= t.ours,
+    });
     const l = await latency(quick);
     const p = (s: number[], q: number): number => percentile(s, q);
     rows.push({ metric: 'latency put() -> handler p50, limits on', ours: p(l.ours, 50), unit: 'ms', peer: p(l.peer, 50), peerName: 'poll every 1500 ms (KCL default)', target: '<= 250', pass: p(l.ours, 50) <= 250 });
     rows.push({ metric: 'latency put() -> handler p99, limits on', ours: p(l.ours, 99), unit: 'ms', peer: p(l.peer, 99), peerName: 'poll every 1500 ms (KCL default)' });
+    rows.push({ metric: 'latency put() -> handler p50, fan-out, limits on', ours: p(l.fanOut, 50), unit: 'ms', target: '<= 30', pass: p(l.fanOut, 50) <= 30 });
+    rows.push({ metric: 'latency put() -> handler p99, fan-out, limits on', ours: p(l.fanOut, 99), unit: 'ms', target: '<= 150', pass: p(l.fanOut, 99) <= 150 });
     const f = await failover();
     rows.push({ metric: 'failover after kill -9 (failoverTimeMillis 10000)', ours: f.killSeconds, unit: 's', target: '<= 12 (failover + 2 s)', pass: f.killSeconds <= 12 });
     rows.push({ metric: 'takeover after a graceful stop (default taker period 20 s)', ours: f.gracefulSeconds, unit: 's', target: '<= 2', pass: f.gracefulSeconds <= 2 });
@@ -223,7 +270,7 @@ export const suite: BenchSuite = {
     rows.push({ metric: 'takeover after a graceful stop (takerIntervalMillis 1000)', ours: tuned.gracefulSeconds, unit: 's', target: '<= 2', pass: tuned.gracefulSeconds <= 2 });
     notes.push(
       `throughput: ${t.records.toLocaleString('en-US')} user records pre-loaded in ~50 KB containers; the time includes start() (lease table creation, shard sync, lease taking).`,
-      `latency: ${l.ours.length} samples (ours), ${l.peer.length} (peer), producer at 2000 records/s with the KPL default recordMaxBufferedTime (100 ms), which is part of the figure.`,
+      `latency: ${l.ours.length} samples (polling), ${l.fanOut.length} (fan-out), ${l.peer.length} (peer); producer at 2000 records/s with recordMaxBufferedTime ${PRODUCER_BUFFER_MILLIS} ms, which is part of the figure.`,
       'failover: the released lease of a graceful stop is taken at the peer\'s next taker pass, so the default KCL taker period (2 x (failover + epsilon)) bounds it; takerIntervalMillis trades lease-table scans for a faster handoff.',
     );
     return { suite: 'consumer', rows, notes };

@@ -13,6 +13,7 @@ export const ConsumerErrorCode = {
   SHARD_LISTING_FAILED: 'SHARD_LISTING_FAILED',
   CONSUMER_STOPPED: 'CONSUMER_STOPPED',
   SHARD_END_NOT_CHECKPOINTED: 'SHARD_END_NOT_CHECKPOINTED',
+  FANOUT_REGISTRATION_FAILED: 'FANOUT_REGISTRATION_FAILED',
 } as const;
 export type ConsumerErrorCode = (typeof ConsumerErrorCode)[keyof typeof ConsumerErrorCode];
 
@@ -186,5 +187,18 @@ export class ShardEndNotCheckpointedError extends KinesisConsumerError {
       true,
       { leaseKey, shardId },
     );
+  }
+}
+
+/** The enhanced fan-out consumer could not be found, registered or activated. */
+export class FanOutRegistrationError extends KinesisConsumerError {
+  override name = 'FanOutRegistrationError';
+  constructor(
+    readonly stream: string,
+    message: string,
+    retriable: boolean,
+    options: ErrorOptions = {},
+  ) {
+    super(ConsumerErrorCode.FANOUT_REGISTRATION_FAILED, `enhanced fan-out on ${stream}: ${message}`, retriable, options);
   }
 }

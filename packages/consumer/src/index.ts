@@ -12,6 +12,7 @@ export {
   ConsumerStoppedError,
   ShardEndNotCheckpointedError,
   ShardListingError,
+  FanOutRegistrationError,
   type ConsumerErrorContext,
   type InvalidCheckpointReason,
 } from './errors.js';
@@ -80,6 +81,7 @@ export {
   CONSUMER_DEFAULTS,
   resolveConsumerOptions,
   type FanOutRetrievalOptions,
+  type ResolvedFanOutOptions,
   type InitialPosition,
   type KinesisConsumerOptions,
   type PollingRetrievalOptions,
@@ -116,6 +118,8 @@ export {
 } from './processing/failure-policy.js';
 export { PartialBatchFailureError, type ProcessingErrorInfo, type RecordsSkippedInfo } from './processing/batch-delivery.js';
 export { POLLING_DEFAULTS, type PollingOptions } from './retrieval/polling-fetcher.js';
+export { FANOUT_DEFAULTS, type FanOutOptions } from './retrieval/fanout-fetcher.js';
+export { deregisterStreamConsumer, ensureStreamConsumer, resolveStreamArn, type StreamConsumerContext } from './retrieval/fanout-registration.js';
 export type { RetrievalErrorInfo, StartPosition } from './retrieval/records-fetcher.js';
 export { planLeaseCreation, type InitialPositionSentinel, type LeaseCreationInput } from './shards/lease-creation-plan.js';
 export type { ShardInfo } from './shards/shard-lister.js';

@@ -19,6 +19,7 @@ export const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
 
 export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'InternalFailure',
+  'InternalFailureException',
   'InternalServerError',
   'InternalServerErrorException',
   'ServiceUnavailable',

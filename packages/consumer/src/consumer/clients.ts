@@ -15,10 +15,12 @@ export interface ConsumerClients {
 /**
  * Uses the injected clients, or builds them from region / endpoint / credentials: SDK retries off
  * (the consumer retries with its own backoff) and HTTP/1.1 keep-alive, which every backend speaks
- * (kinesis-local breaks with the SDK's default HTTP/2 handler). DynamoDB goes to dynamoDbEndpoint,
+ * (kinesis-local breaks with the SDK's default HTTP/2 handler) — except a fan-out Kinesis client,
+ * which keeps the SDK's HTTP/2 handler (inject one with NodeHttpHandler for kinesis-local). DynamoDB goes to dynamoDbEndpoint,
  * else to `endpoint` (LocalStack and the mock serve both on one port), else to AWS.
  */
 export function resolveClients(o: KinesisConsumerOptions): ConsumerClients {
+  const fanout = o.retrieval?.mode === 'fanout';
   const owned: { destroy(): void }[] = [];
   const agentOptions = { keepAlive: true, maxSockets: 64 };
   const handler = (): NodeHttpHandler =>
@@ -30,7 +32,8 @@ export function resolveClients(o: KinesisConsumerOptions): ConsumerClients {
   };
   let kinesis = o.kinesisClient;
   if (!kinesis) {
-    kinesis = new KinesisClient({ ...base, ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}), requestHandler: handler() });
+    // Fan-out needs HTTP/2 (SubscribeToShard on AWS): the SDK's default handler.
+    kinesis = new KinesisClient({ ...base, ...(o.endpoint !== undefined ? { endpoint: o.endpoint } : {}), ...(fanout ? {} : { requestHandler: handler() }) });
     owned.push(kinesis);
   }
   let dynamoDb = o.dynamoDbClient;

@@ -5,6 +5,7 @@ import { LeaseCoordinator } from '../leases/lease-coordinator.js';
 import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
+import { ensureStreamConsumer } from '../retrieval/fanout-registration.js';
 import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';
 import { resolveClients, type ConsumerClients } from './clients.js';
@@ -50,6 +51,7 @@ export class KinesisConsumer {
   private cancelSyncTimer: (() => void) | undefined;
   private cancelReconcileTimer: (() => void) | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
+  private consumerArn: string | undefined;
 
   constructor(options: KinesisConsumerOptions) {
     const o = resolveConsumerOptions(options);
@@ -128,6 +130,21 @@ export class KinesisConsumer {
     this.stateValue = 'starting';
     const linked = linkSignals(this.loop.signal, signal);
     try {
+      const fanout = this.options.fanout;
+      if (fanout) {
+        this.consumerArn =
+          fanout.consumerArn ??
+          (await ensureStreamConsumer({
+            kinesis: this.clients.kinesis,
+            stream: this.options.stream,
+            consumerName: fanout.consumerName,
+            activationTimeoutMillis: fanout.activationTimeoutMillis,
+            clock: this.options.clock,
+            random: this.options.random,
+            logger: this.logger,
+            signal: linked.signal,
+          }));
+      }
       await this.coordinator.start(linked.signal);
       await this.runShardSync(linked.signal);
       this.stateValue = 'running';
@@ -195,6 +212,11 @@ export class KinesisConsumer {
     this.logger.info({}, 'consumer stopped');
   }
 
+  /** The enhanced fan-out consumer ARN in use (fan-out mode, once started). */
+  get streamConsumerArn(): string | undefined {
+    return this.consumerArn;
+  }
+
   /** A snapshot per shard this worker holds: state, checkpoint, lag, progress. */
   status(): ConsumerStatus {
     return {
@@ -238,6 +260,7 @@ export class KinesisConsumer {
         metrics: this.metrics,
         logger: this.logger,
         events: this.emitter,
+        consumerArn: this.consumerArn,
         createCheckpointer: (h, operation) => this.coordinator.createCheckpointer(h, { metricsOperation: operation }),
         localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),
       });

@@ -180,9 +180,12 @@ describe('resolveConsumerOptions', () => {
   });
 
   describe('retrieval', () => {
-    it('rejects enhanced fan-out (not available yet) and unknown modes', () => {
-      expectConfigError({ ...base, retrieval: { mode: 'fanout' } }, 'retrieval.mode');
-      expectConfigError({ ...base, retrieval: { mode: 'fanout', consumerName: 'c' } }, 'retrieval.mode');
+    it('accepts enhanced fan-out (consumer name defaults to the application name) and rejects unknown modes', () => {
+      expect(resolveConsumerOptions({ ...base, retrieval: { mode: 'fanout' } }).fanout).toMatchObject({ consumerName: base.applicationName, consumerArn: undefined, subscriptionIdleTimeoutMillis: 30_000 });
+      expect(resolveConsumerOptions({ ...base, retrieval: { mode: 'fanout', consumerName: 'c' } }).fanout?.consumerName).toBe('c');
+      expect(resolveConsumerOptions(base).fanout).toBeUndefined();
+      expectConfigError({ ...base, retrieval: { mode: 'fanout', consumerName: 'bad name' } }, 'retrieval.consumerName');
+      expectConfigError({ ...base, retrieval: { mode: 'fanout', consumerArn: 'arn:nope' } }, 'retrieval.consumerArn');
       expectConfigError({ ...base, retrieval: { mode: 'push' } }, 'retrieval.mode');
       expectConfigError({ ...base, retrieval: {} }, 'retrieval.mode');
     });

@@ -8,6 +8,7 @@ import type { LeaseManagementOptions } from '../leases/options.js';
 import { resolveFailurePolicy, type FailurePolicyOptions, type ResolvedFailurePolicy } from '../processing/failure-policy.js';
 import { eachBatchProcessorFactory, eachRecordProcessorFactory } from '../processing/handler-processor.js';
 import type { EachBatchHandler, EachRecordHandler, ShardRecordProcessorFactory } from '../processing/processor.js';
+import { FANOUT_DEFAULTS, type FanOutOptions } from '../retrieval/fanout-fetcher.js';
 import { POLLING_DEFAULTS, type PollingOptions } from '../retrieval/polling-fetcher.js';
 import type { InitialPositionSentinel } from '../shards/lease-creation-plan.js';
 import type { StreamRef } from './stream-ref.js';
@@ -15,10 +16,20 @@ import type { StreamRef } from './stream-ref.js';
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
 
 export type PollingRetrievalOptions = { mode: 'polling' } & Partial<PollingOptions>;
-export interface FanOutRetrievalOptions {
+export interface FanOutRetrievalOptions extends Partial<FanOutOptions> {
   mode: 'fanout';
+  /** The registered stream consumer's name (KCL FanOutConfig.consumerName). Default: the application name. */
   consumerName?: string;
+  /** A consumer registered beforehand (IaC): used as is, never registered or described. */
   consumerArn?: string;
+  /** How long start() waits for a newly registered consumer to become ACTIVE. Default 30000. */
+  activationTimeoutMillis?: number;
+}
+
+export interface ResolvedFanOutOptions extends FanOutOptions {
+  consumerName: string;
+  consumerArn: string | undefined;
+  activationTimeoutMillis: number;
 }
 
 /** Options of `new KinesisConsumer(...)`; names and defaults are the KCL's where it has one. */
@@ -73,7 +84,10 @@ export interface ResolvedConsumerOptions {
   workerId: string;
   initialPosition: InitialPositionSentinel;
   initialTimestamp: Date | undefined;
+  /** Polling settings (used when fanout is undefined). */
   polling: PollingOptions;
+  /** Set in fan-out mode. */
+  fanout: ResolvedFanOutOptions | undefined;
   processorFactory: ShardRecordProcessorFactory;
   leaseManagement: LeaseManagementOptions;
   failurePolicy: ResolvedFailurePolicy;
@@ -126,6 +140,7 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
     initialPosition,
     initialTimestamp,
     polling: resolvePolling(o.retrieval),
+    fanout: resolveFanOut(o.retrieval, o.applicationName),
     processorFactory,
     leaseManagement: { ...o.leaseManagement },
     failurePolicy: resolveFailurePolicy(o.failurePolicy),
@@ -170,19 +185,44 @@ function resolveInitialPosition(p: InitialPosition): { initialPosition: InitialP
 
 function resolvePolling(retrieval: KinesisConsumerOptions['retrieval']): PollingOptions {
   const r = retrieval ?? { mode: 'polling' };
-  if (r.mode === 'fanout') {
-    throw new ConsumerConfigError('retrieval.mode', "enhanced fan-out is not available yet in this version; use { mode: 'polling' }");
+  if (r.mode !== 'polling' && r.mode !== 'fanout') {
+    throw new ConsumerConfigError('retrieval.mode', `must be 'polling' or 'fanout', got ${JSON.stringify((r as { mode?: unknown }).mode)}`);
   }
-  if (r.mode !== 'polling') throw new ConsumerConfigError('retrieval.mode', `must be 'polling' or 'fanout', got ${JSON.stringify((r as { mode?: unknown }).mode)}`);
   const d = POLLING_DEFAULTS;
-  const maxRecords = int('retrieval.maxRecords', r.maxRecords ?? d.maxRecords, 1);
+  const p: Partial<PollingOptions> = r.mode === 'polling' ? r : {};
+  const maxRecords = int('retrieval.maxRecords', p.maxRecords ?? d.maxRecords, 1);
   if (maxRecords > 10_000) throw new ConsumerConfigError('retrieval.maxRecords', 'GetRecords returns at most 10000 records');
   return {
     maxRecords,
-    minTimeBetweenReadsMillis: int('retrieval.minTimeBetweenReadsMillis', r.minTimeBetweenReadsMillis ?? d.minTimeBetweenReadsMillis, 0),
-    idleTimeBetweenReadsMillis: int('retrieval.idleTimeBetweenReadsMillis', r.idleTimeBetweenReadsMillis ?? d.idleTimeBetweenReadsMillis, 0),
+    minTimeBetweenReadsMillis: int('retrieval.minTimeBetweenReadsMillis', p.minTimeBetweenReadsMillis ?? d.minTimeBetweenReadsMillis, 0),
+    idleTimeBetweenReadsMillis: int('retrieval.idleTimeBetweenReadsMillis', p.idleTimeBetweenReadsMillis ?? d.idleTimeBetweenReadsMillis, 0),
+    maxPrefetchRecords: int('retrieval.maxPrefetchRecords', p.maxPrefetchRecords ?? d.maxPrefetchRecords, 1),
+    maxPrefetchBytes: int('retrieval.maxPrefetchBytes', p.maxPrefetchBytes ?? d.maxPrefetchBytes, 1),
+  };
+}
+
+const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const CONSUMER_ARN = /^arn:aws[a-z-]*:kinesis:[^:]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
+
+function resolveFanOut(retrieval: KinesisConsumerOptions['retrieval'], applicationName: string): ResolvedFanOutOptions | undefined {
+  if (retrieval?.mode !== 'fanout') return undefined;
+  const r = retrieval;
+  const consumerName = r.consumerName ?? applicationName;
+  if (typeof consumerName !== 'string' || !CONSUMER_NAME.test(consumerName)) {
+    throw new ConsumerConfigError(r.consumerName !== undefined ? 'retrieval.consumerName' : 'applicationName', `not a valid stream consumer name (1-128 of a-z A-Z 0-9 _ . -): ${JSON.stringify(consumerName)}`);
+  }
+  if (r.consumerArn !== undefined && (typeof r.consumerArn !== 'string' || !CONSUMER_ARN.test(r.consumerArn))) {
+    throw new ConsumerConfigError('retrieval.consumerArn', `not a stream consumer ARN: ${JSON.stringify(r.consumerArn)}`);
+  }
+  const d = FANOUT_DEFAULTS;
+  return {
+    consumerName,
+    consumerArn: r.consumerArn,
+    activationTimeoutMillis: int('retrieval.activationTimeoutMillis', r.activationTimeoutMillis ?? 30_000, 0),
+    subscriptionIdleTimeoutMillis: int('retrieval.subscriptionIdleTimeoutMillis', r.subscriptionIdleTimeoutMillis ?? d.subscriptionIdleTimeoutMillis, 100),
     maxPrefetchRecords: int('retrieval.maxPrefetchRecords', r.maxPrefetchRecords ?? d.maxPrefetchRecords, 1),
     maxPrefetchBytes: int('retrieval.maxPrefetchBytes', r.maxPrefetchBytes ?? d.maxPrefetchBytes, 1),
+    subscribeCooldownMillis: int('retrieval.subscribeCooldownMillis', r.subscribeCooldownMillis ?? d.subscribeCooldownMillis, 0),
   };
 }
 

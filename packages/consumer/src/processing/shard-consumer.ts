@@ -9,7 +9,8 @@ import type { HeldLease } from '../leases/held-lease.js';
 import type { LeaseTable } from '../leases/lease-table.js';
 import type { MetricsScope } from '../leases/metrics.js';
 import { PollingFetcher } from '../retrieval/polling-fetcher.js';
-import type { FetchedBatch, RecordsFetcher, StartPosition } from '../retrieval/records-fetcher.js';
+import { FanOutFetcher } from '../retrieval/fanout-fetcher.js';
+import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from '../retrieval/records-fetcher.js';
 import type { ShardSyncer } from '../shards/shard-syncer.js';
 import { deliverBatch } from './batch-delivery.js';
 import type { ChildShard, ShardRecordProcessor } from './processor.js';
@@ -25,6 +26,8 @@ export interface ShardConsumerContext {
   metrics: MetricsScope;
   logger: Logger;
   events: TypedEmitter<KinesisConsumerEvents>;
+  /** The registered stream consumer, in fan-out mode. */
+  consumerArn: string | undefined;
   createCheckpointer(held: HeldLease, operation: string): ShardCheckpointer;
   /** Resolves when `shardId` ends on this worker (a local parent), or never. */
   localShardEnd(shardId: string, signal: AbortSignal): Promise<void>;
@@ -346,19 +349,19 @@ export class ShardConsumer {
   }
 
   private createFetcher(start: StartPosition): RecordsFetcher {
-    const { options, kinesis, metrics, events } = this.ctx;
-    return new PollingFetcher({
+    const { options, kinesis, metrics, events, consumerArn } = this.ctx;
+    const common = {
       kinesis,
-      stream: options.stream,
       shardId: this.shardId,
       start,
-      options: options.polling,
       clock: options.clock,
       random: options.random,
       logger: this.logger,
       metrics,
-      onError: (info) => events.emit('retrievalError', info),
-    });
+      onError: (info: RetrievalErrorInfo) => events.emit('retrievalError', info),
+    };
+    if (options.fanout && consumerArn) return new FanOutFetcher({ ...common, consumerArn, options: options.fanout });
+    return new PollingFetcher({ ...common, stream: options.stream, options: options.polling });
   }
 
   /** Runs a lifecycle call of the processor; its failure is reported, never thrown (the lifecycle goes on). */

@@ -1,0 +1,168 @@
+import { KinesisClient, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
+import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { KinesisProducer } from '@kinesis-kit/producer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
+import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
+
+let server: MockServer | undefined;
+let kinesis: KinesisClient | undefined;
+let dynamoDb: DynamoDBClient | undefined;
+const consumers: KinesisConsumer[] = [];
+
+afterEach(async () => {
+  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
+  kinesis?.destroy();
+  dynamoDb?.destroy();
+  await server?.close();
+  server = kinesis = dynamoDb = undefined;
+});
+
+/** The mock with the SDK's default clients: HTTP/2 for Kinesis, as fan-out on AWS. */
+async function setup(options: Parameters<typeof startMockServer>[0] = {}): Promise<{ server: MockServer; kinesis: KinesisClient }> {
+  server = await startMockServer({ streams: [{ name: 'fan', shardCount: 2 }], subscribeCooldownMs: 100, ...options });
+  kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
+  dynamoDb = new DynamoDBClient({ ...server.clientConfig(), maxAttempts: 1 });
+  return { server, kinesis };
+}
+
+function fanOutConsumer(workerId: string, deliveries: Deliveries, extra: Partial<KinesisConsumerOptions> = {}): KinesisConsumer {
+  const c = new KinesisConsumer({
+    applicationName: 'fan-app',
+    streamName: 'fan',
+    kinesisClient: kinesis!,
+    dynamoDbClient: dynamoDb!,
+    workerId,
+    initialPosition: 'TRIM_HORIZON',
+    leaseManagement: FAST_LEASES,
+    parentShardPollIntervalMillis: 100,
+    retrieval: { mode: 'fanout', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
+    eachBatch: ({ records }) => deliveries.add(records),
+    ...extra,
+  });
+  consumers.push(c);
+  return c;
+}
+
+async function produce(keys: number, from: number, perKey: number): Promise<number> {
+  const producer = new KinesisProducer({ streamName: 'fan', kinesisClient: kinesis!, strictOrdering: true, recordMaxBufferedTime: 20 });
+  const puts: Promise<unknown>[] = [];
+  for (let n = from; n < from + perKey; n++) for (let k = 0; k < keys; k++) puts.push(producer.put({ partitionKey: `key-${k}`, data: encode(`key-${k}`, n) }));
+  await Promise.all(puts);
+  await producer.close();
+  return puts.length;
+}
+
+describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
+  it('registers the consumer once, delivers everything in order, and leaves nothing open', async () => {
+    const before = activeResources();
+    await setup();
+    const deliveries = new Deliveries();
+    const w1 = fanOutConsumer('w1', deliveries);
+    const w2 = fanOutConsumer('w2', deliveries);
+    await Promise.all([w1.start(), w2.start()]);
+    const put = await produce(20, 0, 25);
+    await until(() => deliveries.unique === put, 'every record over SubscribeToShard');
+    expect(deliveries.orderViolations()).toEqual([]);
+    expect(deliveries.total).toBe(put);
+    const consumersOfStream = await kinesis!.send(new ListStreamConsumersCommand({ StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/fan' }));
+    expect(consumersOfStream.Consumers?.map((c) => c.ConsumerName)).toEqual(['fan-app']);
+    expect(w1.streamConsumerArn).toBe(w2.streamConsumerArn);
+
+    for (const c of consumers.splice(0)) await c.stop();
+    kinesis!.destroy();
+    dynamoDb!.destroy();
+    await server!.close();
+    server = kinesis = dynamoDb = undefined;
+    expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('survives subscriptions ending every 0.8 s, stream errors, a dropped connection, a stalled subscription and resharding', async () => {
+    await setup({
+      subscriptionDurationMs: 800,
+      seed: 11,
+      faults: {
+        rules: [
+          { operation: 'SubscribeToShard', stall: true, maxCount: 1 }, // silent after initial-response
+          { operation: 'SubscribeToShard', streamErrorRate: 0.2, streamErrorCode: 'InternalFailureException', afterMs: 500 },
+        ],
+      },
+    });
+    const deliveries = new Deliveries();
+    const errors: RetrievalErrorInfo[] = [];
+    const metrics = new InMemoryMetricsSink();
+    const w1 = fanOutConsumer('w1', deliveries, {
+      metrics,
+      retrieval: { mode: 'fanout', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 300 },
+    });
+    w1.on('retrievalError', (e) => void errors.push(e));
+    await w1.start();
+
+    let put = await produce(20, 0, 20);
+    await until(() => metrics.get('SubscriptionIdleTimeout').sum >= 1, 'the watchdog to drop the stalled subscription', 10_000);
+    server!.endSubscriptions({ error: 'InternalFailureException' });
+    const shards = (await kinesis!.send(new ListShardsCommand({ StreamName: 'fan' }))).Shards!;
+    const s0 = shards[0]!;
+    const mid = (BigInt(s0.HashKeyRange!.StartingHashKey!) + BigInt(s0.HashKeyRange!.EndingHashKey!) + 1n) / 2n;
+    await kinesis!.send(new SplitShardCommand({ StreamName: 'fan', ShardToSplit: s0.ShardId!, NewStartingHashKey: mid.toString() }));
+    put += await produce(20, 20, 20);
+    server!.endSubscriptions({ abort: true });
+    const open = (await kinesis!.send(new ListShardsCommand({ StreamName: 'fan' }))).Shards!.filter((s) => !s.SequenceNumberRange?.EndingSequenceNumber);
+    open.sort((a, b) => (BigInt(a.HashKeyRange!.StartingHashKey!) < BigInt(b.HashKeyRange!.StartingHashKey!) ? -1 : 1));
+    await kinesis!.send(new MergeShardsCommand({ StreamName: 'fan', ShardToMerge: open[1]!.ShardId!, AdjacentShardToMerge: open[2]!.ShardId! }));
+    put += await produce(20, 40, 20);
+
+    await until(() => deliveries.unique === put, 'every record through cut, broken and stalled subscriptions', 60_000);
+    expect(deliveries.missing(20, 60)).toEqual([]);
+    expect(deliveries.orderViolations()).toEqual([]);
+    expect(w1.status().shards.some((s) => s.state === 'shard-ended')).toBe(true);
+    expect(errors.some((e) => e.operation === 'SubscribeToShard' && e.kind === 'transient')).toBe(true);
+  });
+
+  it('holds a slow processor back through the bounded queue instead of buffering the stream', async () => {
+    await setup({ streams: [{ name: 'fan', shardCount: 1 }], limits: false });
+    const deliveries = new Deliveries();
+    const c = fanOutConsumer('slow', deliveries, {
+      retrieval: { mode: 'fanout', subscribeCooldownMillis: 150, maxPrefetchRecords: 50 },
+      eachBatch: async ({ records }) => {
+        deliveries.add(records);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    await c.start();
+    const producer = new KinesisProducer({ streamName: 'fan', kinesisClient: kinesis!, aggregationEnabled: false });
+    const puts: Promise<unknown>[] = [];
+    for (let n = 0; n < 100; n++) for (let k = 0; k < 40; k++) puts.push(producer.put({ partitionKey: `key-${k}`, data: encode(`key-${k}`, n) }));
+    let maxBuffered = 0;
+    const sample = setInterval(() => {
+      for (const s of c.status().shards) maxBuffered = Math.max(maxBuffered, s.prefetchedRecords);
+    }, 2);
+    await Promise.all(puts);
+    await producer.close();
+    await until(() => deliveries.unique === 4_000, 'the slow processor to catch up', 60_000);
+    clearInterval(sample);
+    // At most the bound plus one event (the mock coalesces one PutRecords call, <= 500 records, per event).
+    expect(maxBuffered).toBeLessThanOrEqual(50 + 500);
+    expect(deliveries.orderViolations()).toEqual([]);
+  });
+
+  it('keeps the checkpoints when an application moves from polling to fan-out', async () => {
+    await setup();
+    const first = new Deliveries();
+    const polling = fanOutConsumer('w1', first, { retrieval: { mode: 'polling' } });
+    await polling.start();
+    const put1 = await produce(10, 0, 10);
+    await until(() => first.unique === put1, 'the polling consumer');
+    await polling.stop();
+
+    const second = new Deliveries();
+    const fanout = fanOutConsumer('w1', second);
+    await fanout.start();
+    const put2 = await produce(10, 10, 10);
+    await until(() => second.unique === put2, 'the fan-out consumer');
+    expect(Math.min(...[...second.byKey.values()].flat())).toBe(10); // nothing from before the switch again
+    expect(second.total).toBe(put2);
+  });
+});
