@@ -1,4 +1,4 @@
-import type { LeaseAcquiredEvent, LeaseLostEvent, LeaseReleasedEvent, LeaseRenewalFailedEvent, TakerFailedEvent } from '../leases/events.js';
+import type { LeaseAcquiredEvent, LeaseLostEvent, LeaseReleasedEvent, LeaseRenewalFailedEvent, TakerFailedEvent, TakerRunEvent } from '../leases/events.js';
 import type { ProcessingErrorInfo, RecordsSkippedInfo } from '../processing/batch-delivery.js';
 import type { ShardConsumerState } from '../processing/shard-consumer-state.js';
 import type { RetrievalErrorInfo } from '../retrieval/records-fetcher.js';
@@ -27,7 +27,10 @@ export interface ShardSyncEvent {
 }
 
 export interface ConsumerErrorEvent {
-  /** What was being done: 'initialize', 'shardEnded', 'shutdownRequested', 'leaseLost', 'shardSync', 'childLeases', 'checkpoint'. */
+  /**
+   * What was being done: 'initialize', 'shardEnded', 'shutdownRequested', 'leaseLost', 'shardSync',
+   * 'childLeases', 'checkpoint', 'onFailure' (the failure policy's hook threw), 'shardConsumer' (unexpected).
+   */
   operation: string;
   shardId?: string;
   error: Error;
@@ -46,5 +49,6 @@ export interface KinesisConsumerEvents {
   leaseLost: LeaseLostEvent;
   leaseReleased: LeaseReleasedEvent;
   leaseRenewalFailed: LeaseRenewalFailedEvent;
+  takerRun: TakerRunEvent;
   takerFailed: TakerFailedEvent;
 }

@@ -91,6 +91,7 @@ export class KinesisConsumer {
     this.coordinator.on('leaseLost', (event) => this.emitter.emit('leaseLost', event));
     this.coordinator.on('leaseReleased', (event) => this.emitter.emit('leaseReleased', event));
     this.coordinator.on('leaseRenewalFailed', (event) => this.emitter.emit('leaseRenewalFailed', event));
+    this.coordinator.on('takerRun', (event) => this.emitter.emit('takerRun', event));
     this.coordinator.on('takerFailed', (event) => this.emitter.emit('takerFailed', event));
   }
 

@@ -59,10 +59,10 @@ describe('resolveLeaseCoordinatorOptions', () => {
   it('adapts the taker period to the table size unless it is given', () => {
     const auto = resolveLeaseCoordinatorOptions({ dynamoDbClient: client, applicationName: 'my-app', workerId: 'w' });
     expect(auto.takerIntervalMillis).toBe(20_050); // the KCL's, for tables over smallTableMaxLeases
-    expect(auto.smallTableTakerIntervalMillis).toBe(2_000); // failover / 5
+    expect(auto.smallTableTakerIntervalMillis).toBe(1_250); // failover / 8
     expect(auto.smallTableMaxLeases).toBe(100);
     const slow = resolveLeaseCoordinatorOptions({ dynamoDbClient: client, applicationName: 'my-app', workerId: 'w', failoverTimeMillis: 60_000 });
-    expect(slow.smallTableTakerIntervalMillis).toBe(12_000);
+    expect(slow.smallTableTakerIntervalMillis).toBe(7_500);
     const fixed = resolveLeaseCoordinatorOptions({ dynamoDbClient: client, applicationName: 'my-app', workerId: 'w', takerIntervalMillis: 5_000 });
     expect(fixed.takerIntervalMillis).toBe(5_000);
     expect(fixed.smallTableTakerIntervalMillis).toBeUndefined();

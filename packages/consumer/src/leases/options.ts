@@ -22,7 +22,7 @@ export interface LeaseManagementOptions {
    * Regular taker pass period. A lease released by a stopping peer is taken at the next pass, and
    * an expired one at the first pass failoverTimeMillis after its counter stopped moving, so this
    * bounds takeover times; each pass is one lease-table Scan per worker. Default: adaptive —
-   * max(1000, failoverTimeMillis / 5) (2000 ms) while the table holds at most
+   * max(1000, failoverTimeMillis / 8) (1250 ms) while the table holds at most
    * `smallTableMaxLeases` leases, else the KCL's 2 x (failoverTimeMillis + epsilonMillis) (20050 ms).
    */
   takerIntervalMillis?: number;
@@ -136,7 +136,7 @@ export function resolveLeaseCoordinatorOptions(options: LeaseCoordinatorOptions)
         ? int('takerIntervalMillis', options.takerIntervalMillis, 100)
         : (failoverTimeMillis + epsilonMillis) * 2,
     smallTableTakerIntervalMillis:
-      options.takerIntervalMillis !== undefined ? undefined : Math.min((failoverTimeMillis + epsilonMillis) * 2, Math.max(1_000, Math.floor(failoverTimeMillis / 5))),
+      options.takerIntervalMillis !== undefined ? undefined : Math.min((failoverTimeMillis + epsilonMillis) * 2, Math.max(1_000, Math.floor(failoverTimeMillis / 8))),
     smallTableMaxLeases: int('smallTableMaxLeases', options.smallTableMaxLeases ?? d.smallTableMaxLeases, 0),
     maxLeasesForWorker,
     maxLeasesToStealAtOneTime: int('maxLeasesToStealAtOneTime', options.maxLeasesToStealAtOneTime ?? d.maxLeasesToStealAtOneTime, 1),

@@ -53,8 +53,11 @@ export class PollingFetcher implements RecordsFetcher {
   private readonly controller = new AbortController();
   private readonly loop: Promise<void>;
   private lastSequenceNumber: string | undefined;
+  /** KCL dimensions of retrieval metrics. */
+  private readonly dims: Readonly<Record<string, string>>;
 
   constructor(private readonly ctx: PollingFetcherContext) {
+    this.dims = { Operation: 'ProcessTask', ShardId: ctx.shardId };
     const o = ctx.options;
     this.queue = new BatchQueue(o.maxPrefetchRecords, o.maxPrefetchBytes);
     this.pacer = new PollPacer({
@@ -160,11 +163,11 @@ export class PollingFetcher implements RecordsFetcher {
           }),
           { abortSignal: signal },
         );
-        metrics.call('KinesisDataFetcher.getShardIterator', true, started);
+        metrics.call('KinesisDataFetcher.getShardIterator', true, started, this.dims);
         return out.ShardIterator ? { iterator: out.ShardIterator } : 'gone';
       } catch (err) {
         if (signal.aborted) throw err;
-        metrics.call('KinesisDataFetcher.getShardIterator', false, started);
+        metrics.call('KinesisDataFetcher.getShardIterator', false, started, this.dims);
         const c = classifyAwsError(err);
         if (c.code === 'ResourceNotFoundException') {
           this.report('GetShardIterator', err, 'permanent');
@@ -184,14 +187,14 @@ export class PollingFetcher implements RecordsFetcher {
     this.pacer.callStarted(started);
     try {
       const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.maxRecords }), { abortSignal: signal });
-      metrics.call('KinesisDataFetcher.getRecords', true, started);
+      metrics.call('KinesisDataFetcher.getRecords', true, started, this.dims);
       return out;
     } catch (err) {
       if (signal.aborted) throw err;
-      metrics.call('KinesisDataFetcher.getRecords', false, started);
+      metrics.call('KinesisDataFetcher.getRecords', false, started, this.dims);
       const c = classifyAwsError(err);
       if (c.code === 'ExpiredIteratorException' || c.code === 'InvalidArgumentException') {
-        metrics.add('ExpiredIterator', 1);
+        metrics.add('ExpiredIterator', 1, 'Count', this.dims);
         this.report('GetRecords', err, 'expired-iterator');
         return 'expired';
       }

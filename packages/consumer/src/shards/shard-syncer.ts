@@ -1,7 +1,7 @@
 import type { ShardFilter } from '@aws-sdk/client-kinesis';
 import { rangesCoverHashSpace, SentinelCheckpoint, toHashKeyRange } from '@kinesis-kit/aggregation';
 import { errorFields, sleep, type Clock, type Logger } from '@kinesis-kit/core';
-import type { Lease } from '../leases/lease.js';
+import type { Lease, NewLease } from '../leases/lease.js';
 import type { LeaseTable } from '../leases/lease-table.js';
 import type { MetricsScope } from '../leases/metrics.js';
 import type { ChildShard } from '../processing/processor.js';
@@ -49,10 +49,7 @@ export class ShardSyncer {
     const planned = planLeaseCreation({ shards, leases: byShard, initialPosition: this.ctx.initialPosition });
     const created: string[] = [];
     for (const lease of planned) {
-      const started = this.ctx.clock.monotonic();
-      const ok = await table.createLeaseIfNotExists(lease, { signal });
-      this.ctx.metrics.call('CreateLease', true, started, { Operation: 'ShardSyncTask' });
-      if (ok) created.push(lease.leaseKey);
+      if (await this.createLease(lease, 'ShardSyncTask', signal)) created.push(lease.leaseKey);
     }
     if (created.length > 0) this.ctx.logger.info({ created }, empty ? 'created the initial leases' : 'created leases for shards without one');
     const deleted = options.cleanup === false ? [] : await this.cleanup(leases, shards, signal);
@@ -66,7 +63,7 @@ export class ShardSyncer {
    * parent's own end, or the audit, creates it then.
    */
   async createChildLeases(parent: Lease, children: readonly ChildShard[], signal: AbortSignal): Promise<string[]> {
-    const { table, metrics, clock } = this.ctx;
+    const { table, metrics } = this.ctx;
     const created: string[] = [];
     for (const child of children) {
       const others = child.parentShards.filter((p) => p !== parent.shardId);
@@ -82,23 +79,31 @@ export class ShardSyncer {
         );
         continue;
       }
-      const started = clock.monotonic();
-      const ok = await table.createLeaseIfNotExists(
-        {
-          leaseKey: child.shardId,
-          checkpoint: { sequenceNumber: SentinelCheckpoint.TRIM_HORIZON, subSequenceNumber: 0 },
-          parentShardIds: child.parentShards.length > 0 ? child.parentShards : [parent.shardId],
-          hashKeyRange: child.hashKeyRange,
-        },
-        { signal },
-      );
-      metrics.call('CreateLease', true, started, { Operation: 'ShutdownTask' });
-      if (ok) created.push(child.shardId);
+      const lease: NewLease = {
+        leaseKey: child.shardId,
+        checkpoint: { sequenceNumber: SentinelCheckpoint.TRIM_HORIZON, subSequenceNumber: 0 },
+        parentShardIds: child.parentShards.length > 0 ? child.parentShards : [parent.shardId],
+        hashKeyRange: child.hashKeyRange,
+      };
+      if (await this.createLease(lease, 'ShutdownTask', signal)) created.push(child.shardId);
     }
     if (children.length > 0) {
       await table.updateLeaseMetadata(parent.leaseKey, { childShardIds: children.map((c) => c.shardId) }, { signal });
     }
     return created;
+  }
+
+  /** createLeaseIfNotExists with the KCL's CreateLease metrics (Success 1/0, Time). */
+  private async createLease(lease: NewLease, operation: string, signal: AbortSignal): Promise<boolean> {
+    const started = this.ctx.clock.monotonic();
+    let ok = false;
+    try {
+      const created = await this.ctx.table.createLeaseIfNotExists(lease, { signal });
+      ok = true;
+      return created;
+    } finally {
+      this.ctx.metrics.call('CreateLease', ok, started, { Operation: operation });
+    }
   }
 
   /** The children of a closed shard from ListShards (for backends whose GetRecords has no ChildShards). */
