@@ -1,6 +1,7 @@
 import { encodeAggregatedRecord } from '@kinesis-kit/aggregation';
 import { describe, expect, it } from 'vitest';
 import { makeHandler, type KinesisEvent } from './lambda-deaggregate.js';
+import { main as migrateMultilang } from './migrate-multilang-processor.js';
 import { main as produce } from './produce.js';
 
 describe('examples', () => {
@@ -8,6 +9,12 @@ describe('examples', () => {
     const lines: string[] = [];
     expect(await produce((l) => lines.push(l))).toBe(5000);
     expect(lines.at(-1)).toBe('5000 of 5000 records acknowledged');
+  });
+
+  it('migrate-multilang-processor.ts: the ported aws-kcl processor checkpoints every record', async () => {
+    const lines: string[] = [];
+    expect(await migrateMultilang((l) => lines.push(l), 200)).toBe(200);
+    expect(lines.at(-1)).toBe('200 of 200 records processed and checkpointed');
   });
 
   it('lambda-deaggregate.ts: splits a KPL container from a Lambda event and reports the failing record', async () => {
