@@ -1,4 +1,4 @@
-import { ListShardsCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, ListStreamConsumersCommand, PutRecordsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { encodeAggregatedRecord } from '@kinesis-kit/aggregation';
 import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
@@ -52,6 +52,21 @@ describe('kinesis-kit tail', () => {
     expect(lines[1]).toMatch(/^shardId-000000000000 \d+\/0 k1 sub-0$/);
     expect(lines[2]).toMatch(/^shardId-000000000000 \d+\/1 k2 sub-1$/);
     expect(lines[3]).toMatch(/^shardId-00000000000[12] \d+ after-split base64:/);
+    expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('--fanout reads the same records over SubscribeToShard and removes its temporary stream consumer', async () => {
+    const before = activeResources();
+    const io = captureIo();
+    const args = ['--stream', 'tailed', '--from', 'trim-horizon', '--limit', '4', '--fanout', '--endpoint', server.endpoint, '--region', 'us-east-1'];
+    expect(await tailCommand(args, io)).toBe(0);
+    const lines = io.stdout().trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^shardId-000000000000 \d+ plain first$/);
+    expect(lines[2]).toMatch(/^shardId-000000000000 \d+\/1 k2 sub-1$/);
+    expect(lines[3]).toMatch(/^shardId-00000000000[12] \d+ after-split base64:/);
+    const consumers = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/tailed' }));
+    expect(consumers.Consumers?.filter((c) => c.ConsumerStatus !== 'DELETING') ?? []).toEqual([]);
     expect(await leakedResources(before)).toEqual({});
   });
 

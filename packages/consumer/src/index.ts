@@ -118,8 +118,9 @@ export {
 } from './processing/failure-policy.js';
 export { PartialBatchFailureError, type ProcessingErrorInfo, type RecordsSkippedInfo } from './processing/batch-delivery.js';
 export { POLLING_DEFAULTS, type PollingOptions } from './retrieval/polling-fetcher.js';
-export { FANOUT_DEFAULTS, type FanOutOptions } from './retrieval/fanout-fetcher.js';
+export { FANOUT_DEFAULTS, FanOutFetcher, type FanOutFetcherContext, type FanOutOptions } from './retrieval/fanout-fetcher.js';
 export { deregisterStreamConsumer, ensureStreamConsumer, resolveStreamArn, type StreamConsumerContext } from './retrieval/fanout-registration.js';
-export type { RetrievalErrorInfo, StartPosition } from './retrieval/records-fetcher.js';
+export type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from './retrieval/records-fetcher.js';
+export { MetricsScope } from './leases/metrics.js';
 export { planLeaseCreation, type InitialPositionSentinel, type LeaseCreationInput } from './shards/lease-creation-plan.js';
 export type { ShardInfo } from './shards/shard-lister.js';

@@ -2,12 +2,15 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   ListShardsCommand,
+  type _Record,
+  type ChildShard,
   type KinesisClient,
   type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { deaggregate, type UserRecord } from '@kinesis-kit/aggregation';
-import { backoffDelay, classifyAwsError, sleep, systemClock, type Clock } from '@kinesis-kit/core';
+import { FANOUT_DEFAULTS, FanOutFetcher, MetricsScope, type StartPosition } from '@kinesis-kit/consumer';
+import { backoffDelay, classifyAwsError, noopMetricsSink, silentLogger, sleep, systemClock, type Clock } from '@kinesis-kit/core';
 
 export type TailPosition = { type: 'TRIM_HORIZON' | 'LATEST' } | { type: 'AT_TIMESTAMP'; timestamp: Date };
 
@@ -22,6 +25,8 @@ export interface ShardTailerOptions {
   onRecords: (records: TailedRecord[]) => void | Promise<void>;
   /** Wait between GetRecords calls on a caught-up shard (AWS allows 5 calls/s/shard). Default 1000. */
   idlePollMs?: number;
+  /** Read with enhanced fan-out through this registered stream consumer instead of polling. */
+  fanOutConsumerArn?: string;
   clock?: Clock;
 }
 
@@ -105,6 +110,7 @@ export class ShardTailer {
   }
 
   private async tailShard(shardId: string, signal: AbortSignal, onEnded: () => void): Promise<void> {
+    if (this.options.fanOutConsumerArn !== undefined) return this.tailShardFanOut(shardId, this.options.fanOutConsumerArn, signal, onEnded);
     let lastSequence: string | undefined;
     let iterator = await this.iterator(shardId, signal);
     let failures = 0;
@@ -121,22 +127,11 @@ export class ShardTailer {
         else await sleep(backoffDelay(failures++, { baseMs: 200, maxMs: 5000 }), signal, this.clock).catch(() => undefined);
         continue;
       }
-      const shard = this.shards.get(shardId);
-      const hashKeyRange = shard?.HashKeyRange;
-      const records: TailedRecord[] = [];
-      for (const record of out.Records ?? []) {
-        lastSequence = record.SequenceNumber;
-        for (const user of deaggregate(record, hashKeyRange?.StartingHashKey && hashKeyRange.EndingHashKey ? { hashKeyRange: { startingHashKey: hashKeyRange.StartingHashKey, endingHashKey: hashKeyRange.EndingHashKey } } : {})) {
-          records.push({ ...user, shardId });
-        }
-      }
+      const last = out.Records?.at(-1)?.SequenceNumber;
+      if (last !== undefined) lastSequence = last;
+      const records = this.userRecords(shardId, out.Records ?? []);
       if (records.length > 0) await this.options.onRecords(records);
-      for (const child of out.ChildShards ?? []) {
-        if (child.ShardId && !this.shards.has(child.ShardId)) {
-          this.fromStart.add(child.ShardId);
-          this.shards.set(child.ShardId, { ShardId: child.ShardId, ParentShardId: child.ParentShards?.[0], AdjacentParentShardId: child.ParentShards?.[1], HashKeyRange: child.HashKeyRange, SequenceNumberRange: undefined });
-        }
-      }
+      this.addChildren(out.ChildShards ?? []);
       iterator = out.NextShardIterator ?? undefined;
       if (iterator === undefined) break;
       if ((out.Records?.length ?? 0) === 0 || (out.MillisBehindLatest ?? 0) === 0) {
@@ -146,6 +141,62 @@ export class ShardTailer {
     if (iterator === undefined) {
       this.ended.add(shardId);
       onEnded();
+    }
+  }
+
+  /** Enhanced fan-out for one shard: the consumer package's fetcher (resubscribes, watchdog, back-pressure). */
+  private async tailShardFanOut(shardId: string, consumerArn: string, signal: AbortSignal, onEnded: () => void): Promise<void> {
+    const from = this.options.from;
+    // A child found at its parent's end is read from its start, so nothing between the two is missed.
+    const start: StartPosition = this.fromStart.has(shardId) ? { type: 'TRIM_HORIZON' } : from;
+    const fetcher = new FanOutFetcher({
+      kinesis: this.options.kinesis,
+      consumerArn,
+      shardId,
+      start,
+      options: FANOUT_DEFAULTS,
+      clock: this.clock,
+      random: Math.random,
+      logger: silentLogger,
+      metrics: new MetricsScope(noopMetricsSink, this.clock, {}),
+      onError: () => undefined,
+    });
+    try {
+      for (;;) {
+        const batch = await fetcher.next(signal);
+        const records = this.userRecords(shardId, batch.records);
+        if (records.length > 0) await this.options.onRecords(records);
+        if (batch.shardEnd) {
+          this.addChildren(batch.shardEnd.childShards.map((c) => ({ ShardId: c.shardId, ParentShards: c.parentShards, HashKeyRange: { StartingHashKey: c.hashKeyRange.startingHashKey, EndingHashKey: c.hashKeyRange.endingHashKey } })));
+          break;
+        }
+      }
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    } finally {
+      await fetcher.close();
+    }
+    this.ended.add(shardId);
+    onEnded();
+  }
+
+  /** Deaggregated user records of one shard's Kinesis records, with the shard's hash range applied. */
+  private userRecords(shardId: string, input: readonly _Record[]): TailedRecord[] {
+    const range = this.shards.get(shardId)?.HashKeyRange;
+    const options = range?.StartingHashKey && range.EndingHashKey ? { hashKeyRange: { startingHashKey: range.StartingHashKey, endingHashKey: range.EndingHashKey } } : {};
+    const records: TailedRecord[] = [];
+    for (const record of input) for (const user of deaggregate(record, options)) records.push({ ...user, shardId });
+    return records;
+  }
+
+  /** Children found at a parent's end: read from their first record whatever `from` says. */
+  private addChildren(children: readonly ChildShard[]): void {
+    for (const child of children) {
+      if (child.ShardId && !this.shards.has(child.ShardId)) {
+        this.fromStart.add(child.ShardId);
+        this.shards.set(child.ShardId, { ShardId: child.ShardId, ParentShardId: child.ParentShards?.[0], AdjacentParentShardId: child.ParentShards?.[1], HashKeyRange: child.HashKeyRange, SequenceNumberRange: undefined });
+      }
     }
   }
 }
