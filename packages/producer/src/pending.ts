@@ -1,8 +1,12 @@
 import type { AggregatedRecord } from '@kinesis-kit/aggregation';
-import { hexToHashKey, type HashKeyHex } from './hash-key-hex.js';
+import { partitionKeyHashWords, wordsToHashKey } from './hash-key-words.js';
 import type { Attempt, ProducerRecord, UserRecordResult } from './types.js';
 
-/** A user record between put() and its settlement. Times are monotonic ms. */
+/**
+ * A user record between put() and its settlement. Times are monotonic ms, whole (so V8 keeps them
+ * as small integers in the object rather than a boxed double each). Its hash key is not kept: it
+ * is computed when the record is routed (again, on the rare retry).
+ */
 export interface PendingRecord {
   id: number;
   partitionKey: string;
@@ -11,8 +15,6 @@ export interface PendingRecord {
   data: Uint8Array;
   /** The record as the user gave it (carried by the final error). */
   original: ProducerRecord;
-  /** The hash key it routes by (explicit, or MD5 of the partition key), as 32 hex digits. */
-  hashKey: HashKeyHex;
   /** Partition key (UTF-8) + data: what the backend and the outstanding-bytes limit count. */
   bytes: number;
   arrival: number;
@@ -23,8 +25,8 @@ export interface PendingRecord {
   lastEnd: number;
   /** NO_ATTEMPTS until the first attempt ends (most records need one, so no array grows). */
   attempts: Attempt[];
-  resolve: (result: UserRecordResult) => void;
-  reject: (error: Error) => void;
+  /** The put() promise's resolve; a failure resolves it with a rejected promise. */
+  resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void;
   done: boolean;
   /** Neighbours in the producer's list of outstanding records (put() order). */
   prev: PendingRecord | undefined;
@@ -129,7 +131,7 @@ export function singleContainer(record: PendingRecord, predictedShardId: string 
     records: [record],
     partitionKey: record.partitionKey,
     // The KPL always sets the hash key, so routing never depends on the backend hashing the key again.
-    explicitHashKey: record.explicitHashKey ?? hexToHashKey(record.hashKey).toString(10),
+    explicitHashKey: record.explicitHashKey ?? wordsToHashKey(partitionKeyHashWords(record.partitionKey)).toString(10),
     data: record.data,
     aggregated: false,
     size: record.bytes,

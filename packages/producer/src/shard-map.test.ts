@@ -2,7 +2,7 @@ import { KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { ManualClock, silentLogger } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hashKeyToHex } from './hash-key-hex.js';
+import { hashKeyToWords } from './hash-key-words.js';
 import { ShardMap } from './shard-map.js';
 
 const HALF = 1n << 127n;
@@ -37,7 +37,7 @@ describe('ShardMap', () => {
     expect(m.predict(0n)).toBe('shardId-000000000001');
     expect(m.predict(HALF - 1n)).toBe('shardId-000000000001');
     expect(m.predict(HALF)).toBe('shardId-000000000002');
-    for (const k of [0n, 5n, HALF - 1n, HALF, (1n << 128n) - 1n]) expect(m.predictHex(hashKeyToHex(k))).toBe(m.predict(k));
+    for (const k of [0n, 5n, HALF - 1n, HALF, (1n << 128n) - 1n]) expect(m.predictWords(hashKeyToWords(k))).toBe(m.predict(k));
     // The closed parent's range is still known.
     expect(m.rangeOf('shardId-000000000000')).toEqual({ startingHashKey: 0n, endingHashKey: HALF - 1n });
     m.close();

@@ -1,7 +1,7 @@
 import { ListShardsCommand, type KinesisClient, type ListShardsCommandInput } from '@aws-sdk/client-kinesis';
 import { parseHashKeyRange, type HashKeyRange } from '@kinesis-kit/aggregation';
 import { backoffDelay, classifyAwsError, errorFields, type Clock, type Logger } from '@kinesis-kit/core';
-import { hashKeyToHex, type HashKeyHex } from './hash-key-hex.js';
+import { compareWords, hashKeyToWords, type HashKeyWords } from './hash-key-words.js';
 import { CONSTANTS } from './options.js';
 
 export interface ShardMapOptions {
@@ -17,8 +17,6 @@ export interface ShardMapOptions {
 
 interface Entry {
   endingHashKey: bigint;
-  /** endingHashKey as 32 hex digits, for predictHex. */
-  endingHex: HashKeyHex;
   shardId: string;
 }
 
@@ -30,6 +28,8 @@ interface Entry {
  */
 export class ShardMap {
   private entries: Entry[] = [];
+  /** The entries' ending hash keys, 4 big-endian words each, for predictWords. */
+  private endingWords = new Uint32Array(0);
   private readonly ranges = new Map<string, HashKeyRange>();
   private inflight: Promise<boolean> | undefined;
   private updatedAt = -Infinity;
@@ -70,19 +70,19 @@ export class ShardMap {
     return entry.endingHashKey >= hashKey ? entry.shardId : undefined;
   }
 
-  /** predict() for a hash key given as 32 hex digits (the producer's hot path: no bigint). */
-  predictHex(hashKey: HashKeyHex): string | undefined {
+  /** predict() for a hash key given as 4 big-endian words (the producer's hot path: no bigint). */
+  predictWords(hashKey: HashKeyWords): string | undefined {
     const entries = this.entries;
+    const table = this.endingWords;
     let lo = 0;
     let hi = entries.length - 1;
     if (hi < 0) return undefined;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (entries[mid]!.endingHex >= hashKey) hi = mid;
+      if (compareWords(hashKey, table, mid * 4) <= 0) hi = mid;
       else lo = mid + 1;
     }
-    const entry = entries[lo]!;
-    return entry.endingHex >= hashKey ? entry.shardId : undefined;
+    return compareWords(hashKey, table, lo * 4) <= 0 ? entries[lo]!.shardId : undefined;
   }
 
   /** The hash range of a shard seen in any map so far. */
@@ -117,6 +117,9 @@ export class ShardMap {
       (entries) => {
         this.inflight = undefined;
         this.entries = entries;
+        const words = new Uint32Array(entries.length * 4);
+        entries.forEach((e, i) => hashKeyToWords(e.endingHashKey, words.subarray(i * 4, i * 4 + 4)));
+        this.endingWords = words;
         this.updatedAt = started;
         this.failures = 0;
         this.options.logger.debug({ openShards: entries.length }, 'shard map updated');
@@ -179,7 +182,7 @@ export class ShardMap {
           if (!shard.ShardId || !shard.HashKeyRange?.StartingHashKey || !shard.HashKeyRange.EndingHashKey) continue;
           const range = parseHashKeyRange({ startingHashKey: shard.HashKeyRange.StartingHashKey, endingHashKey: shard.HashKeyRange.EndingHashKey });
           this.ranges.set(shard.ShardId, range);
-          if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) entries.push({ endingHashKey: range.endingHashKey, endingHex: hashKeyToHex(range.endingHashKey), shardId: shard.ShardId });
+          if (shard.SequenceNumberRange?.EndingSequenceNumber === undefined) entries.push({ endingHashKey: range.endingHashKey, shardId: shard.ShardId });
         }
         nextToken = out.NextToken;
       } finally {
