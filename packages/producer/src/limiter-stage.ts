@@ -52,6 +52,17 @@ export class LimiterStage {
     this.queued += containers.length;
   }
 
+  /** Removes and returns the containers waiting in a shard's queue, in order (its shard closed). */
+  takeQueued(shardId: string): Container[] {
+    const q = this.queues.get(shardId);
+    if (!q) return [];
+    const taken = q.items.slice(q.head);
+    q.items = [];
+    q.head = 0;
+    this.queued -= taken.length;
+    return taken;
+  }
+
   /** Strict mode: the shard's container has settled (or gone back to be retried). */
   release(shardId: string): void {
     const q = this.queues.get(shardId);

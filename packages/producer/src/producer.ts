@@ -72,6 +72,12 @@ export class KinesisProducer {
   private flushWaiters: { lastId: number; resolve: () => void }[] = [];
   /** Strict ordering: records held until the shard map is known. */
   private unrouted: PendingRecord[] = [];
+  /**
+   * Strict ordering: containers sent again after landing on another shard (a reshard) that have not
+   * been re-queued yet. While any is pending, new records wait unrouted, so none of them can reach
+   * the new shard before the older records of the same key.
+   */
+  private reshardRetries = 0;
   private readonly retryTimers = new Set<() => void>();
   private readonly inflight = new Set<AbortController>();
   private closed = false;
@@ -298,6 +304,10 @@ export class KinesisProducer {
   // ---- routing ---------------------------------------------------------------------------------
 
   private route(record: PendingRecord): void {
+    if (this.reshardRetries > 0) {
+      this.unrouted.push(record);
+      return;
+    }
     const shardId = this.shardMap.predictWords(routingWords(record));
     if (shardId === undefined) {
       if (this.options.strictOrdering) {
@@ -348,6 +358,24 @@ export class KinesisProducer {
       this.limiter.unshift(shardId, containers);
     }
     for (const shardId of byShard.keys()) this.limiter.drain(shardId);
+  }
+
+  /**
+   * Strict ordering after a container landed on another shard: when its predicted shard has closed,
+   * the records still queued for that shard go back with it, behind it, and the records that
+   * arrived meanwhile (held unrouted) follow once this is done.
+   */
+  private requeueAfterReshard(records: PendingRecord[], shardId: string | undefined): void {
+    let all = records;
+    if (shardId !== undefined && this.shardMap.ready && !this.shardMap.isOpen(shardId)) {
+      const queued = this.limiter.takeQueued(shardId).flatMap((c) => c.records);
+      const buffered = this.options.aggregationEnabled ? this.aggregators.takeRecords(shardId) : [];
+      all = [...records, ...queued, ...buffered].filter((r) => !r.done);
+    }
+    this.requeueAtHead(all);
+    if (shardId !== undefined) this.limiter.release(shardId);
+    this.reshardRetries--;
+    if (this.reshardRetries === 0) this.routeUnrouted();
   }
 
   private expiredInLimiter(container: Container, _shardId: string): void {
@@ -507,6 +535,7 @@ export class KinesisProducer {
     // A range-checking reader (KCL) drops the whole container, so every record in it is sent again.
     this.emitter.emit('wrongShard', { predictedShardId: c.predictedShardId!, actualShardId: shardId, records: c.records.length });
     this.logger.info({ predictedShardId: c.predictedShardId, actualShardId: shardId, records: c.records.length }, 'container landed on another shard; retrying it whole');
+    if (this.options.strictOrdering) this.reshardRetries++;
     this.failContainer(c, start, end, WRONG_SHARD, `written to ${shardId} (sequence ${sequenceNumber}) outside the range of some sub-records`, true, false);
   }
 
@@ -575,7 +604,8 @@ export class KinesisProducer {
     }
     const strict = this.options.strictOrdering;
     if (live.length === 0) {
-      if (strict && shardId !== undefined) this.limiter.release(shardId);
+      if (strict && code === WRONG_SHARD) this.requeueAfterReshard([], shardId);
+      else if (strict && shardId !== undefined) this.limiter.release(shardId);
       return;
     }
     const delay = Math.max(
@@ -601,6 +631,10 @@ export class KinesisProducer {
       }
       if (strict) {
         // The shard stayed busy through the backoff, so nothing of it overtook these records.
+        if (code === WRONG_SHARD) {
+          this.requeueAfterReshard(again, shardId);
+          return;
+        }
         this.requeueAtHead(again);
         if (shardId !== undefined) this.limiter.release(shardId);
       } else {

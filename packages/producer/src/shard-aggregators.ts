@@ -79,6 +79,16 @@ export class ShardAggregators {
     for (const [shardId, slot] of this.slots) this.flushSlot(shardId, slot);
   }
 
+  /** Removes and returns the records buffered for a shard, in order, without emitting them (its shard closed). */
+  takeRecords(shardId: string): PendingRecord[] {
+    const slot = this.slots.get(shardId);
+    if (!slot) return [];
+    this.disarm(slot);
+    const agg = slot.aggregator.flush();
+    this.slots.delete(shardId);
+    return agg ? agg.userRecords.map((u) => u.context!) : [];
+  }
+
   close(): void {
     for (const slot of this.slots.values()) this.disarm(slot);
     this.slots.clear();

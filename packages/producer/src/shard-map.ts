@@ -50,6 +50,11 @@ export class ShardMap {
     return this.entries.map((e) => e.shardId);
   }
 
+  /** True when the shard is open in the current map. */
+  isOpen(shardId: string): boolean {
+    return this.entries.some((e) => e.shardId === shardId);
+  }
+
   /** Monotonic time of the last successful update. */
   get lastUpdated(): number {
     return this.updatedAt;

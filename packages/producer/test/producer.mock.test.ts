@@ -254,6 +254,41 @@ describe('KinesisProducer against the mock (limits on)', () => {
     expect(total).toBe(N);
   });
 
+  it('strict ordering: per key, records keep put() order across a SplitShard (parent, then children)', async () => {
+    const { server, client } = await setup(1);
+    const producer = producerFor(client, { strictOrdering: true, recordMaxBufferedTime: 10 });
+    await producer.ready();
+    const wrong: number[] = [];
+    producer.on('wrongShard', (e) => void wrong.push(e.records));
+    const N = 4000;
+    const promises: Promise<UserRecordResult>[] = [];
+    for (let i = 0; i < N; i++) {
+      promises.push(producer.put({ partitionKey: `k${i % 50}`, data: String(i) }));
+      if (i === 1500) {
+        await client.send(new SplitShardCommand({ StreamName: 's', ShardToSplit: 'shardId-000000000000', NewStartingHashKey: (1n << 127n).toString() }));
+      }
+      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect((await Promise.all(promises)).every((r) => r.successful)).toBe(true);
+    expect(wrong.length).toBeGreaterThan(0); // the split happened under buffered records
+    const back = await readBack(server, client, 's');
+    // A KCL reader processes the parent before its children: per key, that order is put() order.
+    const byKey = new Map<string, number[]>();
+    for (const shardId of ['shardId-000000000000', 'shardId-000000000001', 'shardId-000000000002']) {
+      for (const r of back.byShard.get(shardId) ?? []) {
+        let list = byKey.get(r.partitionKey);
+        if (!list) byKey.set(r.partitionKey, (list = []));
+        list.push(Number(text(r.data)));
+      }
+    }
+    let total = 0;
+    for (const list of byKey.values()) {
+      total += list.length;
+      for (let i = 1; i < list.length; i++) expect(list[i]!).toBeGreaterThan(list[i - 1]!);
+    }
+    expect(total).toBe(N);
+  });
+
   it('pipeline() through the Writable adapter delivers every record and respects the outstanding limit', async () => {
     const { server, client } = await setup(2);
     const producer = producerFor(client, { maxOutstandingRecords: 50, recordMaxBufferedTime: 10 });
