@@ -92,14 +92,18 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
         await checkpointer.checkpoint();
       },
       leaseLost() {
-        progress().state = 'lease lost';
+        // A late callback of a worker the shard has already moved away from does not change the row.
+        const p = progress();
+        if (p.holder === workerId) p.state = 'lease lost';
       },
       async shardEnded({ checkpointer }) {
-        progress().state = 'shard ended';
+        const p = progress();
+        if (p.holder === workerId) p.state = 'shard ended';
         await checkpointer.checkpoint();
       },
       async shutdownRequested({ checkpointer }) {
-        progress().state = 'released';
+        const p = progress();
+        if (p.holder === workerId) p.state = 'released';
         await checkpointer.checkpoint();
       },
     };
