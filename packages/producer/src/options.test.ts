@@ -41,6 +41,7 @@ describe('resolveProducerOptions', () => {
     [{ streamArn: 'nope', region: 'us-east-1' }, 'streamArn'],
     [{ ...base, aggregationMaxSize: 63 }, 'aggregationMaxSize'],
     [{ ...base, aggregationMaxCount: 0 }, 'aggregationMaxCount'],
+    [{ ...base, aggregationMaxCount: 5e9 }, 'aggregationMaxCount'],
     [{ ...base, collectionMaxCount: 501 }, 'collectionMaxCount'],
     [{ ...base, collectionMaxSize: 1000 }, 'collectionMaxSize'],
     [{ ...base, recordTtl: 99 }, 'recordTtl'],

@@ -155,7 +155,8 @@ type NumericOption = {
 
 /** Ranges (inclusive). Infinity is accepted where the maximum is Infinity (recordTtl, recordMaxBufferedTime, ...). */
 const RANGES: Record<NumericOption, { min: number; max: number; integer?: boolean }> = {
-  aggregationMaxCount: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
+  // The KPL's range (uint32), the same as RecordAggregator's: a larger value would fail at the first put().
+  aggregationMaxCount: { min: 1, max: 4294967295, integer: true },
   aggregationMaxSize: { min: 64, max: 10 * MiB, integer: true },
   collectionMaxCount: { min: 1, max: CONSTANTS.putRecordsMaxCount, integer: true },
   collectionMaxSize: { min: 52224, max: CONSTANTS.putRecordsMaxBytes, integer: true },
