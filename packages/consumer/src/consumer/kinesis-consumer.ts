@@ -247,11 +247,14 @@ export class KinesisConsumer {
   private reconcile(): void {
     if (this.stateValue !== 'running' && this.stateValue !== 'starting') return;
     for (const [held, consumer] of this.consumers) {
-      if (!held.isHeld) void consumer.done.then(() => this.consumers.delete(held));
+      if (!held.isHeld && consumer.finished) this.consumers.delete(held);
     }
     for (const held of this.coordinator.heldLeases()) {
       if (this.consumers.has(held)) continue;
       if (held.streamIdentifier !== undefined) continue; // multi-stream leases belong to a multi-stream application
+      // The same shard re-acquired while the previous acquisition's processor is still finishing:
+      // start when it is done, so one worker never runs two processors for a shard.
+      if ([...this.consumers.values()].some((c) => c.leaseKey === held.leaseKey && !c.finished)) continue;
       const consumer = new ShardConsumer({
         held,
         options: this.options,
@@ -266,7 +269,10 @@ export class KinesisConsumer {
         localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),
       });
       this.consumers.set(held, consumer);
-      void consumer.done.then(() => this.afterShardConsumer(consumer));
+      void consumer.done.then(() => {
+        this.afterShardConsumer(consumer);
+        this.reconcile(); // a re-acquired lease may have been waiting for this one
+      });
     }
   }
 

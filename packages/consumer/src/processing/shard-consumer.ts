@@ -45,6 +45,8 @@ export class ShardConsumer {
   readonly leaseKey: string;
   readonly shardId: string;
   readonly done: Promise<void>;
+  /** True once `done` has settled. */
+  finished = false;
   private stateValue: ShardConsumerState = 'waiting-on-parents';
   private blockedOn: string[] | undefined;
   private readonly shutdown = new AbortController();
@@ -60,10 +62,14 @@ export class ShardConsumer {
     this.leaseKey = ctx.held.leaseKey;
     this.shardId = ctx.held.shardId;
     this.logger = childLogger(ctx.logger, { shardId: this.shardId });
-    this.done = this.run().catch((err: unknown) => {
-      this.logger.error(errorFields(err), 'shard consumer failed');
-      this.ctx.events.emit('error', { operation: 'shardConsumer', shardId: this.shardId, error: asError(err) });
-    });
+    this.done = this.run()
+      .catch((err: unknown) => {
+        this.logger.error(errorFields(err), 'shard consumer failed');
+        this.ctx.events.emit('error', { operation: 'shardConsumer', shardId: this.shardId, error: asError(err) });
+      })
+      .finally(() => {
+        this.finished = true;
+      });
   }
 
   get state(): ShardConsumerState {
