@@ -12,6 +12,7 @@ import { FANOUT_DEFAULTS, type FanOutOptions } from '../retrieval/fanout-fetcher
 import { POLLING_DEFAULTS, type PollingOptions } from '../retrieval/polling-fetcher.js';
 import type { InitialPositionSentinel } from '../shards/lease-creation-plan.js';
 import type { StreamRef } from './stream-ref.js';
+import { boolOption as bool, intOption as int } from '../config-checks.js';
 
 export type InitialPosition = 'LATEST' | 'TRIM_HORIZON' | { timestamp: Date };
 
@@ -224,16 +225,4 @@ function resolveFanOut(retrieval: KinesisConsumerOptions['retrieval'], applicati
     maxPrefetchBytes: int('retrieval.maxPrefetchBytes', r.maxPrefetchBytes ?? d.maxPrefetchBytes, 1),
     subscribeCooldownMillis: int('retrieval.subscribeCooldownMillis', r.subscribeCooldownMillis ?? d.subscribeCooldownMillis, 0),
   };
-}
-
-function int(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ConsumerConfigError(field, `must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function bool(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ConsumerConfigError(field, `must be a boolean, got ${String(value)}`);
-  return value;
 }

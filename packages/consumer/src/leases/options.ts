@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { noopMetricsSink, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kinesis-kit/core';
 import { ConsumerConfigError } from '../errors.js';
+import { boolOption as bool, intOption as int } from '../config-checks.js';
 
 export type LeaseTableBillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
 
@@ -164,16 +165,4 @@ export function resolveLeaseCoordinatorOptions(options: LeaseCoordinatorOptions)
     metrics: options.metrics ?? noopMetricsSink,
     random: options.random ?? Math.random,
   };
-}
-
-function int(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new ConsumerConfigError(field, `must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function bool(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ConsumerConfigError(field, `must be a boolean, got ${String(value)}`);
-  return value;
 }

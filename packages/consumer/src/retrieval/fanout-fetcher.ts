@@ -1,9 +1,9 @@
 import { SubscribeToShardCommand, type KinesisClient, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
 import { backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import type { MetricsScope } from '../leases/metrics.js';
-import { BatchQueue } from './batch-queue.js';
 import { toChildShards } from './polling-fetcher.js';
-import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+import { QueuedFetcher } from './queued-fetcher.js';
+import type { FetchedBatch, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
 
 export interface FanOutOptions {
   /** No event (AWS sends one at least every 5 s) for this long: the subscription is dropped and renewed. Default 30000. */
@@ -44,42 +44,18 @@ export interface FanOutFetcherContext {
  * subscriptions, backoff on errors, a watchdog for silent subscriptions, and a final batch with
  * ChildShards at the shard's end.
  */
-export class FanOutFetcher implements RecordsFetcher {
-  private readonly queue: BatchQueue<FetchedBatch>;
-  private readonly controller = new AbortController();
-  private readonly loop: Promise<void>;
+export class FanOutFetcher extends QueuedFetcher {
   /** Where the next subscription starts: the original position until an event told us more. */
   private continuation: string | undefined;
   private lastSubscribeAt = Number.NEGATIVE_INFINITY;
   private failures = 0;
 
   constructor(private readonly ctx: FanOutFetcherContext) {
-    this.queue = new BatchQueue(ctx.options.maxPrefetchRecords, ctx.options.maxPrefetchBytes);
-    this.loop = this.run().catch((err: unknown) => {
-      if (!this.controller.signal.aborted) ctx.logger.error(errorFields(err), 'fan-out loop ended unexpectedly');
-    });
+    super(ctx.options, ctx.logger);
+    this.start();
   }
 
-  get buffered(): { records: number; bytes: number } {
-    return { records: this.queue.bufferedRecords, bytes: this.queue.bufferedBytes };
-  }
-
-  async next(signal: AbortSignal): Promise<FetchedBatch> {
-    const linked = linkSignals(signal, this.controller.signal);
-    try {
-      return await this.queue.take(linked.signal);
-    } finally {
-      linked.dispose();
-    }
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort();
-    this.queue.clear();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const signal = this.controller.signal;
     const { clock } = this.ctx;
     while (!signal.aborted) {

@@ -1,11 +1,11 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { classifyAwsError, errorFields, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import type { StreamRef } from '../consumer/stream-ref.js';
 import type { MetricsScope } from '../leases/metrics.js';
 import type { ChildShard } from '../processing/processor.js';
-import { BatchQueue } from './batch-queue.js';
 import { PollPacer } from './poll-pacer.js';
-import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+import { QueuedFetcher } from './queued-fetcher.js';
+import type { FetchedBatch, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
 
 export interface PollingOptions {
   /** GetRecords Limit (KCL maxRecords; at most 10000). Default 10000. */
@@ -47,19 +47,16 @@ export interface PollingFetcherContext {
  * a new iterator after ExpiredIterator (AFTER_SEQUENCE_NUMBER of the last record fetched), and a
  * final batch carrying ChildShards when the shard is closed and read to its end.
  */
-export class PollingFetcher implements RecordsFetcher {
-  private readonly queue: BatchQueue<FetchedBatch>;
+export class PollingFetcher extends QueuedFetcher {
   private readonly pacer: PollPacer;
-  private readonly controller = new AbortController();
-  private readonly loop: Promise<void>;
   private lastSequenceNumber: string | undefined;
   /** KCL dimensions of retrieval metrics. */
   private readonly dims: Readonly<Record<string, string>>;
 
   constructor(private readonly ctx: PollingFetcherContext) {
-    this.dims = { Operation: 'ProcessTask', ShardId: ctx.shardId };
+    super(ctx.options, ctx.logger);
     const o = ctx.options;
-    this.queue = new BatchQueue(o.maxPrefetchRecords, o.maxPrefetchBytes);
+    this.dims = { Operation: 'ProcessTask', ShardId: ctx.shardId };
     this.pacer = new PollPacer({
       minIntervalMillis: o.minTimeBetweenReadsMillis,
       idleMaxMillis: Math.max(o.minTimeBetweenReadsMillis, o.idleTimeBetweenReadsMillis),
@@ -69,31 +66,10 @@ export class PollingFetcher implements RecordsFetcher {
       errorMaxMillis: 30_000,
       random: ctx.random,
     });
-    this.loop = this.run().catch((err: unknown) => {
-      if (!this.controller.signal.aborted) ctx.logger.error(errorFields(err), 'polling loop ended unexpectedly');
-    });
+    this.start();
   }
 
-  get buffered(): { records: number; bytes: number } {
-    return { records: this.queue.bufferedRecords, bytes: this.queue.bufferedBytes };
-  }
-
-  async next(signal: AbortSignal): Promise<FetchedBatch> {
-    const linked = linkSignals(signal, this.controller.signal);
-    try {
-      return await this.queue.take(linked.signal);
-    } finally {
-      linked.dispose();
-    }
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort();
-    this.queue.clear();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
+  protected async run(): Promise<void> {
     const signal = this.controller.signal;
     let iterator: string | undefined;
     while (!signal.aborted) {
