@@ -16,6 +16,8 @@ const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
 /** JS object keys that are array indices are enumerated first, in numeric order: the peer's table-order bug. */
 const isArrayIndexKey = (key: string) => /^(0|[1-9][0-9]*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+/** The peer keeps its key tables in plain objects: `obj['__proto__'] = n` sets the prototype, the key is lost. */
+const isProtoKey = (key: string) => key === '__proto__';
 
 /**
  * What the peer's deaggregation must say about our records. Its bug 1: a record without an
@@ -84,7 +86,7 @@ describe('ours -> aws-kinesis-agg', () => {
 
 describe('aws-kinesis-agg -> ours', () => {
   // Keys the peer can encode correctly: no array-index-like keys (see the table-order test below).
-  const peerSafeKey = partitionKeyArbitrary.filter((k) => !isArrayIndexKey(k));
+  const peerSafeKey = partitionKeyArbitrary.filter((k) => !isArrayIndexKey(k) && !isProtoKey(k));
   const peerRecords = fc.array(fc.record({ partitionKey: peerSafeKey, data: dataArbitrary }), { minLength: 2, maxLength: 30 });
 
   it('we deaggregate what its aggregate() writes (no explicit hash keys)', async () => {
@@ -141,6 +143,23 @@ describe('aws-kinesis-agg -> ours', () => {
     ]);
     expect(deaggregate({ Data: ours, PartitionKey: 'a', SequenceNumber: SEQ }).map((r) => r.partitionKey)).toEqual(['b', '1']);
     expect(peerDeaggregate({ data: b64(ours), partitionKey: 'a', sequenceNumber: SEQ }).records.map((r) => r.partitionKey)).toEqual(['b', '1']);
+  });
+
+  it('peer bug: a "__proto__" partition key is missing from its key table, so its container has a dangling index', async () => {
+    const { encoded } = await peerAggregate([
+      { partitionKey: '__proto__', data: 'one' },
+      { partitionKey: 'pk1', data: 'two' },
+    ]);
+    // Two records but a one-entry table: record 1 points at index 1, past its end.
+    const out = deaggregate({ Data: encoded[0]!.data, PartitionKey: encoded[0]!.partitionKey, SequenceNumber: SEQ });
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ aggregated: false, subSequenceNumber: 0 }); // passed through whole, not lost
+    // Ours writes the key like any other.
+    const ours = encodeAggregatedRecord([
+      { partitionKey: '__proto__', data: Buffer.from('one') },
+      { partitionKey: 'pk1', data: Buffer.from('two') },
+    ]);
+    expect(deaggregate({ Data: ours, PartitionKey: 'a', SequenceNumber: SEQ }).map((r) => r.partitionKey)).toEqual(['__proto__', 'pk1']);
   });
 
   it('peer quirks on the outer record: partition key = first key, no EHK unless records[0] has one; we route like the KPL', async () => {

@@ -1,5 +1,5 @@
 import { AGGREGATION_FIXED_OVERHEAD, MAGIC_LENGTH, Tag } from './format.js';
-import { validatePartitionKey } from './hash-key.js';
+import { partitionKeyToHashKey, validatePartitionKey } from './hash-key.js';
 import { md5 } from './md5.js';
 import { varintSize, writeVarint } from './varint.js';
 
@@ -27,7 +27,12 @@ interface KnownPartitionKey {
   byteLength: number;
   container: number;
   index: number;
+  /** Decimal MD5 hash key, computed the first time a container is routed by this key. */
+  hashKey: string | undefined;
 }
+
+/** recordData keeps its storage between containers up to this many slots. */
+const MAX_RETAINED_SLOTS = 65536;
 
 /** Beyond this many remembered keys, forget them all at the next container (bounded memory with unique keys). */
 const MAX_KNOWN_PARTITION_KEYS = 8192;
@@ -43,12 +48,18 @@ export class ContainerBuilder {
   private recordPartitionKeyIndex = new Int32Array(INITIAL_CAPACITY);
   /** -1 where the record has no explicit hash key. */
   private recordExplicitHashKeyIndex = new Int32Array(INITIAL_CAPACITY);
-  private readonly recordData: Uint8Array[] = [];
+  /**
+   * The records' data, `count` of them. Its length is never reduced (emptying an array frees its
+   * storage and it would grow again, copy by copy, for every container); slots past `count` are
+   * cleared at reset so no user bytes are retained.
+   */
+  private readonly recordData: (Uint8Array | undefined)[] = [];
+  private recordCount = 0;
   /** Bytes of the protobuf AggregatedRecord message. */
   private messageSize = 0;
 
   get count(): number {
-    return this.recordData.length;
+    return this.recordCount;
   }
 
   /** Exact length of `encode()`'s result (magic + protobuf + MD5). */
@@ -72,7 +83,7 @@ export class ContainerBuilder {
     if (pkIndex === this.partitionKeys.length) {
       let known = this.measuredPartitionKey;
       if (known === undefined) {
-        known = { byteLength: this.measuredPartitionKeyByteLength, container: this.container, index: pkIndex };
+        known = { byteLength: this.measuredPartitionKeyByteLength, container: this.container, index: pkIndex, hashKey: undefined };
         this.knownPartitionKeys.set(partitionKey, known);
       } else {
         known.container = this.container;
@@ -86,13 +97,45 @@ export class ContainerBuilder {
       this.explicitHashKeyIndex.set(explicitHashKey!, ehkIndex);
       this.explicitHashKeys.push(explicitHashKey!);
     }
-    const count = this.recordData.length;
+    const count = this.recordCount;
     if (count === this.recordPartitionKeyIndex.length) this.grow();
     this.recordPartitionKeyIndex[count] = pkIndex;
     this.recordExplicitHashKeyIndex[count] = ehkIndex;
-    this.recordData.push(data);
+    const datas = this.recordData;
+    if (count < datas.length) datas[count] = data;
+    else datas.push(data);
+    this.recordCount = count + 1;
     this.messageSize += increment;
     return true;
+  }
+
+  /** The partition key of record `index` (< count). */
+  partitionKeyAt(index: number): string {
+    return this.partitionKeyStrings[this.recordPartitionKeyIndex[index]!]!;
+  }
+
+  /** The explicit hash key (canonical) of record `index` (< count), or undefined when it has none. */
+  explicitHashKeyAt(index: number): string | undefined {
+    const ehkIndex = this.recordExplicitHashKeyIndex[index]!;
+    return ehkIndex < 0 ? undefined : this.explicitHashKeys[ehkIndex];
+  }
+
+  /** The data of record `index` (< count). */
+  dataAt(index: number): Uint8Array {
+    return this.recordData[index]!;
+  }
+
+  /** Decimal hash key (MD5) of the first record's partition key; the container must not be empty. */
+  firstPartitionKeyHashKey(): string {
+    const known = this.partitionKeys[0]!;
+    return (known.hashKey ??= partitionKeyToHashKey(this.partitionKeyStrings[0]!).toString(10));
+  }
+
+  /** Decimal hash key (MD5) of any partition key, cached for the keys the builder remembers. */
+  hashKeyOf(partitionKey: string): string {
+    const known = this.knownPartitionKeys.get(partitionKey);
+    if (known === undefined) return partitionKeyToHashKey(partitionKey).toString(10);
+    return (known.hashKey ??= partitionKeyToHashKey(partitionKey).toString(10));
   }
 
   /** Writes magic + AggregatedRecord + MD5 into one new buffer. Does not reset. */
@@ -120,9 +163,13 @@ export class ContainerBuilder {
       o = writeString(out, o, key, key.length);
     }
     const datas = this.recordData;
+    const count = this.recordCount;
     const pkIndices = this.recordPartitionKeyIndex;
     const ehkIndices = this.recordExplicitHashKeyIndex;
-    for (let i = 0; i < datas.length; i++) {
+    let touched = 0;
+    for (let i = 0; i < PREFETCH_DISTANCE && i < count; i++) touched ^= touch(datas[i]!);
+    for (let i = 0; i < count; i++) {
+      if (i + PREFETCH_DISTANCE < count) touched ^= touch(datas[i + PREFETCH_DISTANCE]!);
       const data = datas[i]!;
       const pkIndex = pkIndices[i]!;
       const ehkIndex = ehkIndices[i]!;
@@ -148,6 +195,7 @@ export class ContainerBuilder {
         for (let j = 0; j < dataLength; j++) out[o++] = data[j]!;
       }
     }
+    _prefetchSink = touched;
     if (o !== messageEnd) throw new Error(`internal: aggregated record size ${o} != computed ${messageEnd}`);
     out.set(md5(out.subarray(MAGIC_LENGTH, messageEnd)), messageEnd);
     return out;
@@ -160,7 +208,9 @@ export class ContainerBuilder {
     this.partitionKeyStrings.length = 0;
     if (this.explicitHashKeys.length > 0) this.explicitHashKeyIndex.clear();
     this.explicitHashKeys.length = 0;
-    this.recordData.length = 0;
+    if (this.recordData.length > MAX_RETAINED_SLOTS) this.recordData.length = 0;
+    else this.recordData.fill(undefined, 0, this.recordCount);
+    this.recordCount = 0;
     this.messageSize = 0;
   }
 
@@ -215,6 +265,21 @@ export class ContainerBuilder {
     const recordSize = recordMessageSize(pkIndex, ehkIndex, dataLength);
     return increment + 1 + varintSize(recordSize) + recordSize;
   }
+}
+
+/**
+ * Software prefetch for the copy loop: reading the first and last byte of the record a few places
+ * ahead starts loading its cache lines while the current record is copied. Records' data are
+ * usually separate allocations spread over the heap and often cold by the time their container
+ * is written (the copy then waits on memory at every record); this overlaps those waits. The
+ * bytes read are discarded (into _prefetchSink, so the compiler keeps the loads).
+ */
+const PREFETCH_DISTANCE = 4;
+let _prefetchSink = 0;
+
+function touch(data: Uint8Array): number {
+  const length = data.length;
+  return length === 0 ? 0 : data[0]! ^ data[length - 1]!;
 }
 
 /** Bytes of one Record message (without its own tag and length prefix). */

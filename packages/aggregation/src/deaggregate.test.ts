@@ -111,6 +111,23 @@ describe('deaggregate: the kpl.md test vectors', () => {
   });
 });
 
+describe('deaggregate: sizes past the one-byte fast paths', () => {
+  it('reads key indices >= 128 and data lengths of 1, 2 and 3 varint bytes', () => {
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      partitionKey: `key-${i % 200}`,
+      ...(i % 7 === 0 ? { explicitHashKey: String(BigInt(i) * 10n ** 30n) } : {}),
+      data: Buffer.alloc(i === 5 ? 20000 : i === 6 ? 200 : i % 50, i & 0xff),
+    }));
+    const out = deaggregate(sdk(encodeAggregatedRecord(records)));
+    expect(out).toHaveLength(300);
+    out.forEach((r, i) => {
+      expect(r.partitionKey).toBe(records[i]!.partitionKey);
+      expect(r.explicitHashKey).toBe(records[i]!.explicitHashKey);
+      expect(Buffer.from(r.data).equals(records[i]!.data)).toBe(true);
+    });
+  });
+});
+
 describe('deaggregate: records that are not aggregated pass through unchanged', () => {
   it('passes a plain record through with its partition key, explicit hash key and metadata', () => {
     const data = Buffer.from('just a record');
@@ -131,6 +148,25 @@ describe('deaggregate: records that are not aggregated pass through unchanged', 
     const [r] = deaggregate(lambda(Buffer.from('x'), { partitionKey: 'k', explicitHashKey: '77', approximateArrivalTimestamp: 1545084650.987 }));
     expect(r).toMatchObject({ partitionKey: 'k', explicitHashKey: '77', aggregated: false, subSequenceNumber: 0 });
     expect(r!.approximateArrivalTimestamp!.toISOString()).toBe('2018-12-17T22:10:50.987Z');
+  });
+
+  it('decodes base64 like Buffer.from: padding optional, URL-safe alphabet, whitespace and stray characters skipped', () => {
+    const body = Buffer.from('any bytes \u00ff\u0000 at all');
+    const canonical = body.toString('base64');
+    for (const data of [canonical, canonical.replace(/=+$/, ''), body.toString('base64url'), ` ${canonical.slice(0, 8)}\n${canonical.slice(8)} `, `${canonical}!!`, '', '=']) {
+      const [r] = deaggregate({ data, partitionKey: 'k', sequenceNumber: SEQ });
+      expect(Buffer.from(r!.data).equals(Buffer.from(data, 'base64')), JSON.stringify(data)).toBe(true);
+    }
+  });
+
+  it('decodes base64 like Buffer.from for random strings', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_= \n\t.'), maxLength: 64 }), (data) => {
+        const [r] = deaggregate({ data, partitionKey: 'k', sequenceNumber: SEQ });
+        expect(Buffer.from(r!.data).equals(Buffer.from(data, 'base64'))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('omits the timestamp when the record has none', () => {
@@ -275,6 +311,25 @@ describe('deaggregate: hash key range (KCL drops containers that do not belong t
     expect(deaggregate(sdk(upperOnly), { hashKeyRange: range })).toHaveLength(0);
     Object.assign(range, asStrings(upper));
     expect(deaggregate(sdk(upperOnly), { hashKeyRange: range })).toHaveLength(2);
+  });
+
+  it('classifies partition keys exactly like MD5-as-uint128 for random keys and ranges, also when repeated (cached)', async () => {
+    const { partitionKeyArbitrary } = await import('./arbitraries.test-helpers.js');
+    const hashKey = fc.bigInt({ min: 0n, max: MAX_HASH_KEY });
+    fc.assert(
+      fc.property(fc.array(partitionKeyArbitrary, { minLength: 1, maxLength: 8 }), hashKey, hashKey, (keys, a, b) => {
+        const range = { startingHashKey: a < b ? a : b, endingHashKey: a < b ? b : a };
+        const data = encodeAggregatedRecord(keys.map((partitionKey) => ({ partitionKey, data: Buffer.from('x') })));
+        const expected = keys.every((k) => partitionKeyToHashKey(k) >= range.startingHashKey && partitionKeyToHashKey(k) <= range.endingHashKey);
+        for (let i = 0; i < 2; i++) expect(deaggregate(sdk(data), { hashKeyRange: range })).toHaveLength(expected ? keys.length : 0);
+        // Bounds at a key's own hash key: inclusive on both ends.
+        const h = partitionKeyToHashKey(keys[0]!);
+        const single = encodeAggregatedRecord([{ partitionKey: keys[0]!, data: Buffer.from('x') }]);
+        expect(deaggregate(sdk(single), { hashKeyRange: { startingHashKey: h, endingHashKey: h } })).toHaveLength(1);
+        if (h > 0n) expect(deaggregate(sdk(single), { hashKeyRange: { startingHashKey: 0n, endingHashKey: h - 1n } })).toHaveLength(0);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('rejects an invalid range with InvalidHashKeyRangeError', () => {

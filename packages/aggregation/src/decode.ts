@@ -53,7 +53,10 @@ export function decodeAggregatedRecordMessage(buffer: Buffer, start: number, end
   let count = 0;
   try {
     while (pos < end) {
-      const tag = readTag(end);
+      // One-byte tags (every field the KPL writes) without a call.
+      let tag = buf[pos]!;
+      if (tag < 0x80) pos++;
+      else tag = readTag(end);
       const field = tag >>> 3;
       const wireType = tag & 7;
       if (wireType === 2 && field >= 1 && field <= 3) {
@@ -85,6 +88,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** Reads one Record message ending at `end` into scratch[at..at+3]. */
 function readRecord(end: number, at: number): void {
+  if (readKplRecord(end, at)) return;
   let pkIndex = -1;
   let ehkIndex = -1;
   let dataStart = -1;
@@ -117,6 +121,50 @@ function readRecord(end: number, at: number): void {
   scratch[at + 1] = ehkIndex;
   scratch[at + 2] = dataStart;
   scratch[at + 3] = dataEnd;
+}
+
+/**
+ * The layout the KPL (and every encoder we know) writes: `08 <pk index> [10 <ehk index>] 1A <length>
+ * <data>` and nothing else, indices below 128 and a length below 2^21. Reads it with a few byte
+ * compares instead of the generic field loop; returns false, having consumed nothing, for
+ * anything else (the generic loop then decides, so what is accepted does not change).
+ */
+function readKplRecord(end: number, at: number): boolean {
+  const bytes = buf;
+  let p = pos;
+  if (p + 4 > end || bytes[p] !== 0x08) return false;
+  const pkIndex = bytes[p + 1]!;
+  if (pkIndex >= 0x80) return false;
+  p += 2;
+  let ehkIndex = -1;
+  if (bytes[p] === 0x10) {
+    if (p + 4 > end) return false;
+    ehkIndex = bytes[p + 1]!;
+    if (ehkIndex >= 0x80) return false;
+    p += 2;
+  }
+  if (bytes[p] !== 0x1a) return false;
+  let b = bytes[++p]!;
+  let length = b & 0x7f;
+  p++;
+  if (b >= 0x80) {
+    if (p >= end) return false;
+    b = bytes[p++]!;
+    length |= (b & 0x7f) << 7;
+    if (b >= 0x80) {
+      if (p >= end) return false;
+      b = bytes[p++]!;
+      if (b >= 0x80) return false;
+      length |= b << 14;
+    }
+  }
+  if (p + length !== end) return false;
+  scratch[at] = pkIndex;
+  scratch[at + 1] = ehkIndex;
+  scratch[at + 2] = p;
+  scratch[at + 3] = end;
+  pos = end;
+  return true;
 }
 
 /** Validates one Tag message (required string key, optional string value) ending at `end`. */

@@ -121,6 +121,32 @@ describe('encodeAggregatedRecord', () => {
     }
   });
 
+  it('is unaffected by an earlier call that threw half-way (the builder shared between calls starts clean)', () => {
+    const good = VECTOR_1.records;
+    expect(() => encodeAggregatedRecord([...good, { partitionKey: '', data: Buffer.from('x') }])).toThrow(InvalidPartitionKeyError);
+    expect(() => encodeAggregatedRecord([...good, { partitionKey: 'z', data: 'x' as unknown as Uint8Array }])).toThrow(InvalidDataError);
+    expect(hex(encodeAggregatedRecord(good))).toBe(VECTOR_1.hex);
+  });
+
+  it('validates a partition key it has met before, in an earlier call, only once but never skips an invalid one', () => {
+    for (let i = 0; i < 3; i++) expect(hex(encodeAggregatedRecord(VECTOR_1.records))).toBe(VECTOR_1.hex);
+    expect(() => encodeAggregatedRecord([{ partitionKey: 'k'.repeat(257), data: Buffer.from('x') }])).toThrow(InvalidPartitionKeyError);
+  });
+
+  it('encodes correctly when called again from inside a call (a getter on a record)', () => {
+    let inner: Uint8Array | undefined;
+    const tricky = {
+      get partitionKey() {
+        inner ??= encodeAggregatedRecord(VECTOR_2.records);
+        return 'pk1';
+      },
+      data: Buffer.from('x'),
+    };
+    const outer = encodeAggregatedRecord([tricky, { partitionKey: 'pk2', data: Buffer.from('y') }]);
+    expect(hex(inner!)).toBe(VECTOR_2.hex);
+    expect(hex(outer)).toBe(hex(encodeAggregatedRecord([{ partitionKey: 'pk1', data: Buffer.from('x') }, { partitionKey: 'pk2', data: Buffer.from('y') }])));
+  });
+
   it('rejects an empty list and non-arrays', () => {
     expect(() => encodeAggregatedRecord([])).toThrow(AggregationError);
     expect(() => encodeAggregatedRecord('x' as unknown as UserRecordInput[])).toThrow(AggregationError);

@@ -3,6 +3,15 @@ import { AggregationError, AggregationErrorCode } from './errors.js';
 import { validateRecordExceptPartitionKey, type UserRecordInput } from './user-record-input.js';
 
 /**
+ * One builder for every call: it remembers the partition keys it has validated and measured (a
+ * bounded set) and keeps its index arrays, so a call costs no per-key validation or allocation
+ * beyond the output. Encoding is synchronous; a re-entrant call (from a getter on a record) gets
+ * a fresh builder.
+ */
+const shared = new ContainerBuilder();
+let sharedInUse = false;
+
+/**
  * Encodes user records as one KPL aggregated record: magic `F3 89 9A C2`, the protobuf
  * AggregatedRecord, then the MD5 of the protobuf bytes. The bytes are identical to what the KPL
  * writes for the same records. Always writes the envelope, even for one record (RecordAggregator
@@ -13,8 +22,19 @@ export function encodeAggregatedRecord(records: readonly UserRecordInput[]): Uin
   if (!isNonEmptyArray(records)) {
     throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, 'records must be a non-empty array', { field: 'records' });
   }
-  const builder = new ContainerBuilder();
-  for (const record of records) {
+  if (sharedInUse) return encodeWith(new ContainerBuilder(), records);
+  sharedInUse = true;
+  try {
+    return encodeWith(shared, records);
+  } finally {
+    shared.reset();
+    sharedInUse = false;
+  }
+}
+
+function encodeWith(builder: ContainerBuilder, records: readonly UserRecordInput[]): Uint8Array {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
     const explicitHashKey = validateRecordExceptPartitionKey(record);
     builder.tryAdd(record.partitionKey, explicitHashKey, record.data, Number.POSITIVE_INFINITY);
   }

@@ -97,6 +97,29 @@ describe('RecordAggregator', () => {
     expect(out.data).toBe(data);
   });
 
+  it('returns one shared frozen empty array when nothing was emitted (no allocation per record)', () => {
+    const aggregator = new RecordAggregator();
+    const first = aggregator.add(rec('a', 1));
+    const second = aggregator.add(rec('b', 1));
+    expect(first).toBe(second);
+    expect(first).toEqual([]);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(new RecordAggregator().add(rec('c', 1))).toBe(first);
+  });
+
+  it('routes by the MD5 of the first key every time a key is reused (cached hash keys stay right)', () => {
+    const aggregator = new RecordAggregator<number>({ maxCount: 2 });
+    const keys = ['pk1', 'pk2', 'pk1', 'ü', 'pk2', 'pk1', 'ü', 'pk2'];
+    const emitted = keys.flatMap((k, i) => aggregator.add(rec(k, 3, { context: i })));
+    const last = aggregator.flush();
+    if (last) emitted.push(last);
+    expect(emitted).toHaveLength(4);
+    for (const c of emitted) expect(c.explicitHashKey).toBe(partitionKeyToHashKey(c.userRecords[0]!.partitionKey).toString());
+    // A lone record (sent raw) of a known key too.
+    const single = new RecordAggregator({ maxCount: 1 });
+    for (const k of ['pk1', 'pk1', 'pk2']) expect(single.add(rec(k, 1))[0]!.explicitHashKey).toBe(partitionKeyToHashKey(k).toString());
+  });
+
   it('carries contexts through in order (index = sub-sequence number)', () => {
     const aggregator = new RecordAggregator<number>();
     for (let i = 0; i < 5; i++) aggregator.add(rec(`k${i % 2}`, 3, { context: i }));

@@ -1,6 +1,5 @@
 import { ContainerBuilder } from './container-builder.js';
 import { AggregationConfigError } from './errors.js';
-import { partitionKeyToHashKey } from './hash-key.js';
 import { validateRecordExceptPartitionKey, validateUserRecordInput, type UserRecordInput } from './user-record-input.js';
 
 /** KPL defaults (`AggregationMaxCount`, `AggregationMaxSize`) and ranges. */
@@ -82,7 +81,13 @@ export class RecordAggregator<T = unknown> {
   readonly maxCount: number;
   readonly maxSize: number;
   private readonly builder = new ContainerBuilder();
-  private userRecords: BufferedUserRecord<T>[] = [];
+  /**
+   * The pending records' contexts by position. The records themselves live in the builder and
+   * become BufferedUserRecord objects only when their container is emitted: objects made one by
+   * one as records arrive would each outlive a few hundred add() calls, which the garbage
+   * collector charges for. Same storage rules as the builder's: capacity kept, slots cleared.
+   */
+  private readonly contexts: (T | undefined)[] = [];
 
   constructor(options: RecordAggregatorOptions = {}) {
     const resolved = resolveRecordAggregatorOptions(options);
@@ -92,15 +97,16 @@ export class RecordAggregator<T = unknown> {
 
   /** User records in the current (unemitted) container. */
   get count(): number {
-    return this.userRecords.length;
+    return this.builder.count;
   }
 
   /** Exact length of the data the current container would be emitted with if flushed now (0 when empty). */
   get size(): number {
-    const records = this.userRecords;
-    if (records.length === 0) return 0;
-    if (records.length === 1) return records[0]!.data.length;
-    return this.builder.encodedSize;
+    const builder = this.builder;
+    const count = builder.count;
+    if (count === 0) return 0;
+    if (count === 1) return builder.dataAt(0).length;
+    return builder.encodedSize;
   }
 
   /**
@@ -111,83 +117,100 @@ export class RecordAggregator<T = unknown> {
    */
   wouldFit(record: AggregatorUserRecord<T>): boolean {
     const explicitHashKey = validateUserRecordInput(record);
-    if (this.userRecords.length >= this.maxCount) return false;
+    if (this.builder.count >= this.maxCount) return false;
     return this.builder.sizeWith(record.partitionKey, explicitHashKey, record.data.length) <= this.maxSize;
   }
 
   /**
    * Adds a user record and returns the containers that became complete, in order: the current
    * one when the record does not fit in it, then the record alone (raw) when it is too big to
-   * share any container, or the container the record completed by reaching maxCount. Usually [].
+   * share any container, or the container the record completed by reaching maxCount. Usually
+   * empty: then the same frozen empty array is returned every time (nothing is allocated).
    * Throws InvalidPartitionKeyError / InvalidExplicitHashKeyError / InvalidDataError without
    * changing anything when the record is invalid.
    */
-  add(record: AggregatorUserRecord<T>): AggregatedRecord<T>[] {
+  add(record: AggregatorUserRecord<T>): readonly AggregatedRecord<T>[] {
     const explicitHashKey = validateRecordExceptPartitionKey(record);
     const { partitionKey, data } = record;
     const builder = this.builder;
-    // tryAdd validates the partition key (before changing anything) unless the container already has it.
+    const count = builder.count;
+    // tryAdd validates the partition key (before changing anything) unless the builder has met it before.
     if (builder.tryAdd(partitionKey, explicitHashKey, data, this.maxSize)) {
-      this.userRecords.push(bufferedRecord(partitionKey, explicitHashKey, data, record.context));
-      return this.userRecords.length >= this.maxCount ? [this.emit()] : [];
+      this.setContext(count, record.context);
+      return count + 1 >= this.maxCount ? [this.emit()] : NOTHING_EMITTED;
     }
-    const buffered = bufferedRecord(partitionKey, explicitHashKey, data, record.context);
-    if (this.userRecords.length === 0) return [emitAlone(buffered)];
+    if (count === 0) return [this.emitAlone(bufferedRecord(partitionKey, explicitHashKey, data, record.context))];
     const out = [this.emit()];
     if (builder.tryAdd(partitionKey, explicitHashKey, data, this.maxSize)) {
-      this.userRecords.push(buffered);
+      this.setContext(0, record.context);
     } else {
-      out.push(emitAlone(buffered));
+      out.push(this.emitAlone(bufferedRecord(partitionKey, explicitHashKey, data, record.context)));
     }
     return out;
   }
 
   /** Emits the current container (raw when it holds one record), or undefined when empty. */
   flush(): AggregatedRecord<T> | undefined {
-    return this.userRecords.length === 0 ? undefined : this.emit();
+    return this.builder.count === 0 ? undefined : this.emit();
+  }
+
+  private setContext(index: number, context: T | undefined): void {
+    const contexts = this.contexts;
+    if (index < contexts.length) contexts[index] = context;
+    else contexts.push(context);
   }
 
   private emit(): AggregatedRecord<T> {
-    const userRecords = this.userRecords;
-    const result =
-      userRecords.length === 1
-        ? emitAlone(userRecords[0]!)
-        : {
-            partitionKey: AGGREGATED_PARTITION_KEY,
-            explicitHashKey: routingHashKey(userRecords[0]!),
-            data: this.builder.encode(),
-            aggregated: true,
-            userRecords,
-          };
-    this.builder.reset();
-    this.userRecords = [];
+    const builder = this.builder;
+    const count = builder.count;
+    const contexts = this.contexts;
+    let result: AggregatedRecord<T>;
+    if (count === 1) {
+      result = this.emitAlone(bufferedRecord(builder.partitionKeyAt(0), builder.explicitHashKeyAt(0), builder.dataAt(0), contexts[0]));
+    } else {
+      const userRecords = new Array<BufferedUserRecord<T>>(count);
+      for (let i = 0; i < count; i++) {
+        userRecords[i] = bufferedRecord(builder.partitionKeyAt(i), builder.explicitHashKeyAt(i), builder.dataAt(i), contexts[i]);
+      }
+      result = {
+        partitionKey: AGGREGATED_PARTITION_KEY,
+        explicitHashKey: userRecords[0]!.explicitHashKey ?? builder.firstPartitionKeyHashKey(),
+        data: builder.encode(),
+        aggregated: true,
+        userRecords,
+      };
+    }
+    builder.reset();
+    if (contexts.length > MAX_RETAINED_CONTEXTS) contexts.length = 0;
+    else contexts.fill(undefined, 0, count);
     return result;
+  }
+
+  /** A lone record goes out raw, with the user's partition key, routed by its own hash key. */
+  private emitAlone(record: BufferedUserRecord<T>): AggregatedRecord<T> {
+    return {
+      partitionKey: record.partitionKey,
+      explicitHashKey: record.explicitHashKey ?? this.builder.hashKeyOf(record.partitionKey),
+      data: record.data,
+      aggregated: false,
+      userRecords: [record],
+    };
   }
 }
 
+/** `contexts` keeps its storage between containers up to this many slots. */
+const MAX_RETAINED_CONTEXTS = 65536;
+
+/** What `add` returns when no container was completed: one shared frozen array. */
+const NOTHING_EMITTED: readonly never[] = Object.freeze([]);
+
+/** One object literal per shape (absent fields are omitted, not undefined): no hidden-class transitions. */
 function bufferedRecord<T>(
   partitionKey: string,
   explicitHashKey: string | undefined,
   data: Uint8Array,
   context: T | undefined,
 ): BufferedUserRecord<T> {
-  const record: BufferedUserRecord<T> = { partitionKey, data };
-  if (explicitHashKey !== undefined) record.explicitHashKey = explicitHashKey;
-  if (context !== undefined) record.context = context;
-  return record;
-}
-
-function emitAlone<T>(record: BufferedUserRecord<T>): AggregatedRecord<T> {
-  return {
-    partitionKey: record.partitionKey,
-    explicitHashKey: routingHashKey(record),
-    data: record.data,
-    aggregated: false,
-    userRecords: [record],
-  };
-}
-
-/** The hash key the KPL sends a container with: the first record's EHK, else MD5 of its key. */
-function routingHashKey(record: BufferedUserRecord<unknown>): string {
-  return record.explicitHashKey ?? partitionKeyToHashKey(record.partitionKey).toString(10);
+  if (explicitHashKey === undefined) return context === undefined ? { partitionKey, data } : { partitionKey, data, context };
+  return context === undefined ? { partitionKey, explicitHashKey, data } : { partitionKey, explicitHashKey, data, context };
 }
