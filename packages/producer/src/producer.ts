@@ -505,38 +505,40 @@ export class KinesisProducer {
   private succeedContainer(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): Promise<void> | undefined {
     const predicted = c.predictedShardId;
     if (predicted !== undefined && predicted !== shardId) {
+      // Strict ordering: the map was stale (a reshard). Until the map is refreshed and what is still
+      // queued for the predicted shard is re-routed, new records wait, so none overtakes older ones.
+      if (this.options.strictOrdering) this.reshardRetries++;
       if (!c.aggregated) {
         // A record sent alone always lies in the range of the shard its hash key routed it to.
-        void this.shardMap.invalidate(start);
-      } else {
-        const range = this.shardMap.rangeOf(shardId);
-        if (range === undefined) {
-          // A shard we have never seen (a child after a split): learn its range, then decide.
-          return this.shardMap.invalidate(start).then(() => {
-            this.settleLanded(c, shardId, sequenceNumber, start, end);
-          });
-        }
-        this.settleLanded(c, shardId, sequenceNumber, start, end);
-        return undefined;
+        this.succeedRecords(c, shardId, sequenceNumber, start, end);
+        const refreshed = this.shardMap.invalidate(start);
+        return this.options.strictOrdering ? refreshed.then(() => this.requeueAfterReshard([], predicted)) : undefined;
       }
+      const range = this.shardMap.rangeOf(shardId);
+      if (range === undefined) {
+        // A shard we have never seen (a child after a split): learn its range, then decide.
+        return this.shardMap.invalidate(start).then(() => this.settleLanded(c, shardId, sequenceNumber, start, end));
+      }
+      return this.settleLanded(c, shardId, sequenceNumber, start, end);
     }
     this.succeedRecords(c, shardId, sequenceNumber, start, end);
     return undefined;
   }
 
-  private settleLanded(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): void {
+  /** A container landed on another shard than predicted; in strict mode the caller raised reshardRetries. */
+  private settleLanded(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): Promise<void> | undefined {
     const range = this.shardMap.rangeOf(shardId);
     const allInRange = range !== undefined && c.records.every((r) => hashKeyInRange(effectiveHashKey(r.partitionKey, r.explicitHashKey), range));
-    void this.shardMap.invalidate(start);
+    const refreshed = this.shardMap.invalidate(start);
     if (allInRange) {
       this.succeedRecords(c, shardId, sequenceNumber, start, end);
-      return;
+      return this.options.strictOrdering ? refreshed.then(() => this.requeueAfterReshard([], c.predictedShardId)) : undefined;
     }
     // A range-checking reader (KCL) drops the whole container, so every record in it is sent again.
     this.emitter.emit('wrongShard', { predictedShardId: c.predictedShardId!, actualShardId: shardId, records: c.records.length });
     this.logger.info({ predictedShardId: c.predictedShardId, actualShardId: shardId, records: c.records.length }, 'container landed on another shard; retrying it whole');
-    if (this.options.strictOrdering) this.reshardRetries++;
     this.failContainer(c, start, end, WRONG_SHARD, `written to ${shardId} (sequence ${sequenceNumber}) outside the range of some sub-records`, true, false);
+    return undefined;
   }
 
   private succeedRecords(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): void {

@@ -1,7 +1,8 @@
 import { childLogger, errorFields, isAbortError, linkSignals, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
-import { ConsumerStoppedError } from '../errors.js';
+import { ConsumerConfigError, ConsumerStoppedError } from '../errors.js';
 import type { HeldLease } from '../leases/held-lease.js';
 import { LeaseCoordinator } from '../leases/lease-coordinator.js';
+import { LEASE_DEFAULTS } from '../leases/options.js';
 import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
@@ -60,17 +61,21 @@ export class KinesisConsumer {
     this.logger = childLogger(o.logger, { component: 'KinesisConsumer', workerId: o.workerId });
     this.emitter = new TypedEmitter<KinesisConsumerEvents>(this.logger);
     this.metrics = new MetricsScope(o.metrics, o.clock, { WorkerIdentifier: o.workerId });
-    this.coordinator = new LeaseCoordinator({
-      ...o.leaseManagement,
-      dynamoDbClient: this.clients.dynamoDb,
-      applicationName: o.applicationName,
-      tableName: o.tableName,
-      workerId: o.workerId,
-      clock: o.clock,
-      logger: o.logger,
-      metrics: o.metrics,
-      random: o.random,
-    });
+    this.coordinator = namingConsumerFields(
+      () =>
+        new LeaseCoordinator({
+          ...o.leaseManagement,
+          dynamoDbClient: this.clients.dynamoDb,
+          applicationName: o.applicationName,
+          tableName: o.tableName,
+          workerId: o.workerId,
+          clock: o.clock,
+          logger: o.logger,
+          metrics: o.metrics,
+          random: o.random,
+        }),
+      options.tableName === undefined,
+    );
     const lister = new ShardLister({ kinesis: this.clients.kinesis, stream: o.stream, clock: o.clock, random: o.random, logger: this.logger });
     this.syncer = new ShardSyncer({
       table: this.coordinator.table,
@@ -333,5 +338,23 @@ export class KinesisConsumer {
   private destroyClients(): void {
     for (const client of this.clients.owned) client.destroy();
     this.clients.owned.length = 0;
+  }
+}
+
+/**
+ * The lease options are checked by the LeaseCoordinator, which names fields its own way; a
+ * consumer's user set them as `leaseManagement.*`, and the table name may be the application name.
+ */
+function namingConsumerFields<T>(build: () => T, tableNameIsApplicationName: boolean): T {
+  try {
+    return build();
+  } catch (err) {
+    if (!(err instanceof ConsumerConfigError) || err.field === undefined) throw err;
+    const message = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field.length + 2) : err.message;
+    if (err.field === 'tableName' || err.field === 'applicationName') {
+      throw new ConsumerConfigError(tableNameIsApplicationName ? 'applicationName' : 'tableName', message);
+    }
+    if (err.field in LEASE_DEFAULTS || err.field === 'takerIntervalMillis') throw new ConsumerConfigError(`leaseManagement.${err.field}`, message);
+    throw err;
   }
 }

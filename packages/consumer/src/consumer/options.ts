@@ -129,6 +129,12 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
   if (typeof handlers[0] !== 'function') throw new ConsumerConfigError('processorFactory', 'must be a function');
   const processorFactory = o.processorFactory ?? (o.eachBatch ? eachBatchProcessorFactory(o.eachBatch) : eachRecordProcessorFactory(o.eachRecord!));
 
+  for (const field of ['leaseManagement', 'failurePolicy', 'retrieval'] as const) {
+    const value: unknown = o[field];
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+      throw new ConsumerConfigError(field, `must be an object, got ${JSON.stringify(value)}`);
+    }
+  }
   const { initialPosition, initialTimestamp } = resolveInitialPosition(o.initialPosition ?? CONSUMER_DEFAULTS.initialPosition);
   const d = CONSUMER_DEFAULTS;
   const workerId = o.workerId ?? `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

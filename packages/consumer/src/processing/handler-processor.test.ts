@@ -2,6 +2,7 @@ import type { UserRecord } from '@kinesis-kit/aggregation';
 import { ManualClock } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
+import { CheckpointThrottledError, LeaseLostError } from '../errors.js';
 import { deliverBatch } from './batch-delivery.js';
 import { resolveFailurePolicy } from './failure-policy.js';
 import { eachBatchProcessorFactory, eachRecordProcessorFactory } from './handler-processor.js';
@@ -93,6 +94,18 @@ describe('eachBatchProcessorFactory', () => {
     const { checkpointer, calls } = fakeCheckpointer();
     await process(eachBatchProcessorFactory(() => ({ batchItemFailures: [] }))('s'), input(checkpointer));
     expect(checkpointed(calls)).toEqual(['104/0']);
+  });
+
+  it('a checkpoint throttled after a successful batch does not fail the batch (no re-run); a lost lease does', async () => {
+    const throttled: Checkpointer = {
+      checkpoint: () => Promise.reject(new CheckpointThrottledError('shardId-7', 'shardId-7')),
+    } as unknown as Checkpointer;
+    let runs = 0;
+    const processor = eachBatchProcessorFactory(() => void runs++)('s');
+    await expect(process(processor, input(throttled))).resolves.toBeUndefined();
+    expect(runs).toBe(1);
+    const lost: Checkpointer = { checkpoint: () => Promise.reject(new LeaseLostError('shardId-7', 'shardId-7')) } as unknown as Checkpointer;
+    await expect(process(processor, input(lost))).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('a throwing handler: no checkpoint, the error propagates', async () => {

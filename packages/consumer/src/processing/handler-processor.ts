@@ -1,4 +1,5 @@
 import type { UserRecord } from '@kinesis-kit/aggregation';
+import { KinesisConsumerError } from '../errors.js';
 import { firstFailedIndex } from './batch-delivery.js';
 import type {
   EachBatchHandler,
@@ -71,7 +72,14 @@ async function checkpointProcessed(input: ProcessRecordsInput, result: ProcessRe
   const { records, checkpointer } = input;
   const end = firstFailedIndex(records, result) ?? records.length;
   if (end === 0) return;
-  await checkpointer.checkpoint(records[end - 1]!);
+  try {
+    await checkpointer.checkpoint(records[end - 1]!);
+  } catch (err) {
+    // The records were processed: a checkpoint that could not be written now (DynamoDB throttling,
+    // a transient error) is covered by the next one; failing the batch would only run it again.
+    if (err instanceof KinesisConsumerError && err.retriable) return;
+    throw err;
+  }
 }
 
 function position(record: UserRecord): { sequenceNumber: string; subSequenceNumber: number } {
