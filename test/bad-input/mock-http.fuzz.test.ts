@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { ListStreamsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient, ListStreamsCommand, PutRecordCommand, RegisterStreamConsumerCommand, SubscribeToShardCommand } from '@aws-sdk/client-kinesis';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,50 @@ describe('bad input: the mock HTTP interface, fuzzed', () => {
     const out = await client.send(new ListStreamsCommand({}));
     client.destroy();
     expect(out.StreamNames).toContain('fuzz');
+  });
+
+  it('survives event streams cut by the client mid-stream (HTTP/1.1 and HTTP/2), then serves new subscriptions', async () => {
+    const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/cut';
+    const own = await startMockServer({ streams: [{ name: 'cut', shardCount: 1 }], subscribeCooldownMs: 0 });
+    const client = new KinesisClient({ ...own.clientConfig(), maxAttempts: 1 });
+    try {
+      const { Consumer } = await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'cut' }));
+      await client.send(new PutRecordCommand({ StreamName: 'cut', PartitionKey: 'k', Data: Buffer.from('x') }));
+      const subscribe = JSON.stringify({ ConsumerARN: Consumer!.ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'TRIM_HORIZON' } });
+      // HTTP/1.1: read the first bytes of the event stream, then drop the socket.
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve) => {
+          const req = http.request(own.endpoint, { method: 'POST', agent: false, headers: { 'x-amz-target': 'Kinesis_20131202.SubscribeToShard', 'content-type': 'application/x-amz-json-1.1' } }, (res) => {
+            res.once('data', () => {
+              req.destroy();
+              resolve();
+            });
+            res.once('end', () => resolve());
+          });
+          req.on('error', () => resolve());
+          req.end(subscribe);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      // HTTP/2: the SDK's own stream, abandoned after its first event.
+      const out = await client.send(new SubscribeToShardCommand(JSON.parse(subscribe) as ConstructorParameters<typeof SubscribeToShardCommand>[0]));
+      const first = out.EventStream![Symbol.asyncIterator]();
+      await first.next();
+      await first.return?.();
+      // The server still answers, and a new subscription gets the record.
+      const again = await client.send(new SubscribeToShardCommand(JSON.parse(subscribe) as ConstructorParameters<typeof SubscribeToShardCommand>[0]));
+      const events = again.EventStream![Symbol.asyncIterator]();
+      let records = 0;
+      while (records === 0) {
+        const next = await events.next();
+        if (next.done) break;
+        records += next.value.SubscribeToShardEvent?.Records?.length ?? 0;
+      }
+      await events.return?.();
+      expect(records).toBe(1);
+    } finally {
+      client.destroy();
+      await own.close();
+    }
   });
 });
