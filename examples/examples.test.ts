@@ -1,6 +1,7 @@
 import { encodeAggregatedRecord } from '@kinesis-kit/aggregation';
 import { describe, expect, it } from 'vitest';
 import { makeHandler, type KinesisEvent } from './lambda-deaggregate.js';
+import { main as consume } from './consume.js';
 import { main as migrateMultilang } from './migrate-multilang-processor.js';
 import { main as produce } from './produce.js';
 
@@ -9,6 +10,12 @@ describe('examples', () => {
     const lines: string[] = [];
     expect(await produce((l) => lines.push(l))).toBe(5000);
     expect(lines.at(-1)).toBe('5000 of 5000 records acknowledged');
+  });
+
+  it('consume.ts: two workers, a flaky handler and a graceful stop; every record processed', async () => {
+    const lines: string[] = [];
+    expect(await consume((l) => lines.push(l), 2000)).toBe(2000);
+    expect(lines.at(-1)).toBe('2000 of 2000 records processed');
   });
 
   it('migrate-multilang-processor.ts: the ported aws-kcl processor checkpoints every record', async () => {
