@@ -53,6 +53,8 @@ export class KinesisConsumer {
   private cancelReconcileTimer: (() => void) | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
   private consumerArn: string | undefined;
+  /** Pending restarts of shard consumers that failed. */
+  private readonly restartTimers = new Set<() => void>();
 
   constructor(options: KinesisConsumerOptions) {
     const o = resolveConsumerOptions(options);
@@ -174,6 +176,8 @@ export class KinesisConsumer {
   private async abandonStart(): Promise<void> {
     this.stateValue = 'stopping';
     this.loop.abort(new ConsumerStoppedError('start failed'));
+    for (const cancel of this.restartTimers) cancel();
+    this.restartTimers.clear();
     for (const consumer of this.consumers.values()) consumer.requestShutdown();
     await this.coordinator.stop().catch(() => undefined);
     await this.waitFor([...this.consumers.values()], 1_000);
@@ -201,6 +205,8 @@ export class KinesisConsumer {
     this.stateValue = 'stopping';
     this.cancelSyncTimer?.();
     this.cancelReconcileTimer?.();
+    for (const cancel of this.restartTimers) cancel();
+    this.restartTimers.clear();
     this.loop.abort(new ConsumerStoppedError());
     await this.startPromise?.catch(() => undefined);
     const running = [...this.consumers.values()];
@@ -282,6 +288,16 @@ export class KinesisConsumer {
   }
 
   private afterShardConsumer(consumer: ShardConsumer): void {
+    if (consumer.failed && consumer.heldLease.isHeld && (this.stateValue === 'running' || this.stateValue === 'starting')) {
+      // Never leave a held shard without a consumer: a new one starts after a pause.
+      const cancel = this.options.clock.setTimer(() => {
+        this.restartTimers.delete(cancel);
+        if (this.consumers.get(consumer.heldLease) === consumer) this.consumers.delete(consumer.heldLease);
+        this.reconcile();
+      }, this.options.failurePolicy.retryBaseDelayMillis * 4);
+      this.restartTimers.add(cancel);
+      return;
+    }
     if (consumer.state === 'shard-ended' && this.stateValue === 'running') {
       // Children have leases now: take our share at once instead of at the next taker period.
       this.coordinator.runTakerOnce().catch(() => undefined);

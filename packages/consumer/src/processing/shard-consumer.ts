@@ -47,6 +47,8 @@ export class ShardConsumer {
   readonly done: Promise<void>;
   /** True once `done` has settled. */
   finished = false;
+  /** True when it ended on an unexpected error (e.g. the processor factory threw) while the lease was still held. */
+  failed = false;
   private stateValue: ShardConsumerState = 'waiting-on-parents';
   private blockedOn: string[] | undefined;
   private readonly shutdown = new AbortController();
@@ -64,6 +66,7 @@ export class ShardConsumer {
     this.logger = childLogger(ctx.logger, { shardId: this.shardId });
     this.done = this.run()
       .catch((err: unknown) => {
+        this.failed = true;
         this.logger.error(errorFields(err), 'shard consumer failed');
         this.ctx.events.emit('error', { operation: 'shardConsumer', shardId: this.shardId, error: asError(err) });
       })
@@ -160,9 +163,16 @@ export class ShardConsumer {
     if (parents.length === 0) return;
     for (;;) {
       const blocking: string[] = [];
-      for (const parent of parents) {
-        const lease = await this.ctx.table.getLease(parent, { signal, consistentRead: true });
-        if (lease && lease.checkpoint?.sequenceNumber !== SHARD_END) blocking.push(parent);
+      try {
+        for (const parent of parents) {
+          const lease = await this.ctx.table.getLease(parent, { signal, consistentRead: true });
+          if (lease && lease.checkpoint?.sequenceNumber !== SHARD_END) blocking.push(parent);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        // DynamoDB still failing after its retries: the parents count as blocking until a read works.
+        this.reportError('waitForParents', err);
+        blocking.push(...parents);
       }
       if (blocking.length === 0) {
         this.blockedOn = undefined;

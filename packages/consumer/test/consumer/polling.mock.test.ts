@@ -162,4 +162,27 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
     expect(failed).toEqual([7]);
     expect([...new Set(processed)].sort((a, b) => a - b)).toEqual([...Array(put).keys()].filter((n) => n !== 7));
   });
+
+  it('restarts a shard consumer whose processor factory threw, so a held shard is never left idle', async () => {
+    backend = await startBackend();
+    await createStream(backend, 'factory', 1);
+    const put = await produce(backend, 'factory', 5, 10);
+    const deliveries = new Deliveries();
+    let calls = 0;
+    const errors: string[] = [];
+    const c = consumer(backend, {
+      applicationName: 'factory-app',
+      streamName: 'factory',
+      failurePolicy: { retryBaseDelayMillis: 10 },
+      processorFactory: () => {
+        if (calls++ === 0) throw new Error('factory failed once');
+        return { processRecords: ({ records }) => deliveries.add(records) };
+      },
+    });
+    c.on('error', (e) => void errors.push(`${e.operation}: ${e.error.message}`));
+    await c.start();
+    await until(() => deliveries.unique === put, 'the restarted shard consumer to deliver');
+    expect(errors).toEqual(['shardConsumer: factory failed once']);
+    expect(calls).toBe(2);
+  });
 });
