@@ -40,7 +40,10 @@ export abstract class QueuedFetcher implements RecordsFetcher {
 
   protected start(): void {
     this.loop = this.run().catch((err: unknown) => {
-      if (!this.controller.signal.aborted) this.loopLogger.error(errorFields(err), 'retrieval loop ended unexpectedly');
+      if (this.controller.signal.aborted) return;
+      this.loopLogger.error(errorFields(err), 'retrieval loop ended unexpectedly');
+      // next() rejects with the error: the shard consumer ends and is restarted, instead of waiting forever.
+      this.controller.abort(err instanceof Error ? err : new Error(String(err)));
     });
   }
 
