@@ -1,6 +1,6 @@
 import { runDemo } from '@kinesis-kit/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynalite } from './dynalite.js';
+import { startStandaloneDynamoDb } from '@kinesis-kit/mock';
 import { startKinesisLocal, type KinesisLocal } from './kinesis-local.js';
 
 // The same end-to-end pipeline as test/e2e, against an independent backend: kinesis-local (the npm
@@ -11,7 +11,7 @@ describe('compat: the pipeline on kinesis-local + dynalite', () => {
   let dynamo: { endpoint: string; close(): Promise<void> };
 
   beforeAll(async () => {
-    [kinesisLocal, dynamo] = await Promise.all([startKinesisLocal(), startDynalite()]);
+    [kinesisLocal, dynamo] = await Promise.all([startKinesisLocal(), startStandaloneDynamoDb()]);
   });
 
   afterAll(async () => {

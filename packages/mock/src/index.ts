@@ -10,3 +10,4 @@ export { encodeEventStreamMessage } from './event-stream.js';
 export { verifySigV4, type AuthOptions } from './sigv4.js';
 export type { EndSubscriptionsOptions } from './subscriptions.js';
 export { MOCK_CLI_USAGE, parseCliOptions, parseStreams, runMockCli } from './mock-cli.js';
+export { startStandaloneDynamoDb, type StandaloneDynamoDb } from './standalone-dynamodb.js';

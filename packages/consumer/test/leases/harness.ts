@@ -3,34 +3,12 @@
  * middleware that counts requests (and can inject faults), and a fleet of coordinators on one
  * ManualClock that advances in small steps, letting real I/O finish between steps.
  */
-import { createRequire } from 'node:module';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ManualClock, seededRandom } from '@kinesis-kit/core';
 import { LeaseCoordinator, LeaseTable, type LeaseCoordinatorOptions } from '@kinesis-kit/consumer';
 
-type Dynalite = (options: { createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
-const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
-
-export interface DynaliteHandle {
-  endpoint: string;
-  close(): Promise<void>;
-}
-
-export async function startDynalite(options: { createTableMs?: number } = {}): Promise<DynaliteHandle> {
-  const server = dynalite({ createTableMs: options.createTableMs ?? 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
-}
+/** dynalite on a loopback port (the mock package's standalone DynamoDB). */
+export { startStandaloneDynamoDb as startDynalite, type StandaloneDynamoDb as DynaliteHandle } from '@kinesis-kit/mock';
 
 /** Decides per request whether to fail it: return an error to throw instead of sending. */
 export type FaultHook = (commandName: string, input: Record<string, unknown>) => Error | undefined;

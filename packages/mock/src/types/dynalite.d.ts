@@ -1,4 +1,4 @@
-// dynalite ships no types; we only use the request listener of the server it returns.
+// dynalite ships no types; we use the server it returns (its request listener, or listen()).
 declare module 'dynalite' {
   import type { Server } from 'node:http';
   interface DynaliteOptions {
