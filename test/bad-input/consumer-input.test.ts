@@ -26,6 +26,7 @@ import {
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FAST_LEASES, until } from '../../packages/consumer/test/consumer/harness.js';
 
 // ---- options -------------------------------------------------------------------------------------
 
@@ -160,16 +161,6 @@ describe('bad input: consumer options', () => {
 const STREAM = 'bad-checkpoints';
 const APP = 'bad-checkpoints-app';
 const SHARD = 'shardId-000000000000';
-const FAST_LEASES = { failoverTimeMillis: 1_500, takerInitialJitterMillis: 50, fastTakerIntervalMillis: 200 } as const;
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** One aggregated container of `count` records for one key (put, then flushed together). */
 async function produceContainer(kinesis: KinesisClient, prefix: string, count: number): Promise<void> {
   const producer = new KinesisProducer({ streamName: STREAM, kinesisClient: kinesis, recordMaxBufferedTime: 10_000 });

@@ -16,6 +16,7 @@ import { MemoryLogger } from '@kinesis-kit/core';
 import { decodeLeaseItem, KinesisConsumer, LeaseTable, type DecodeResult, type LeaseItem } from '@kinesis-kit/consumer';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../../packages/consumer/test/consumer/harness.js';
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: string | number): AttributeValue => ({ N: String(n) });
@@ -118,14 +119,6 @@ async function backend(): Promise<void> {
 
 async function rawItem(tableName: string, leaseKey: string): Promise<LeaseItem | undefined> {
   return (await dynamoDb!.send(new GetItemCommand({ TableName: tableName, Key: { leaseKey: S(leaseKey) }, ConsistentRead: true }))).Item;
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe('bad input: lease rows in a real table (mock DynamoDB)', () => {

@@ -36,6 +36,7 @@ import { startMockServer, type FaultRule, type MockServer } from '@kinesis-kit/m
 import { KinesisProducer } from '@kinesis-kit/producer';
 import { describe, expect, it } from 'vitest';
 import { chaosSeed, isLongProfile, printChaosReport } from './chaos-report.js';
+import { sleep, waitFor } from './wait.js';
 import { ConsumerLedger, monotonicMs, seededRandom, type WorkerInstance } from './consumer-ledger.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,17 +114,6 @@ function dynamoRules(flavour: 'throttle' | 'errors' | 'mixed' | 'blackout'): Fau
         { ...d, operation: 'Scan', errorRate: 1, ...ise },
       ];
   }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(condition: () => boolean, timeoutMs: number, stepMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() >= deadline) return false;
-    await sleep(stepMs);
-  }
-  return true;
 }
 
 async function listAllShards(kinesis: KinesisClient): Promise<Shard[]> {
@@ -384,7 +374,7 @@ describe('consumer chaos (mock, limits on, workers in child processes)', () => {
         await sleep(20);
       }
       await producer.flush();
-      await waitFor(() => pending === 0, 130_000);
+      await waitFor(() => pending === 0, 130_000, 100);
       produceMs = Date.now() - produceStart;
       await chaos;
       await Promise.all(background);
@@ -425,7 +415,7 @@ describe('consumer chaos (mock, limits on, workers in child processes)', () => {
         w.instance.stopRequestedAt = monotonicMs();
         w.child.stdin.end();
       }
-      const stoppedAll = await waitFor(() => workers.every((w) => w.ended), 35_000);
+      const stoppedAll = await waitFor(() => workers.every((w) => w.ended), 35_000, 100);
       if (!stoppedAll) stopProblems++;
 
       const result = ledger.analyse();

@@ -10,13 +10,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListShardsCommand, SubscribeToShardCommand } from '@aws-sdk/client-kinesis';
-import type { UserRecord } from '@kinesis-kit/aggregation';
 import { KinesisConsumer, type RetrievalErrorInfo } from '@kinesis-kit/consumer';
 import { activeResources, InMemoryMetricsSink, leakedResources, seededRandom } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chaosSeed, isLongProfile, printChaosReport } from './chaos-report.js';
+import { Deliveries } from '../../packages/consumer/test/consumer/harness.js';
+import { sleep, waitFor } from './wait.js';
 
 const LONG = isLongProfile();
 const SEED = chaosSeed(20261130);
@@ -46,63 +47,6 @@ afterEach(async () => {
   await server?.close();
   server = kinesis = dynamoDb = consumer = producer = undefined;
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 20 ms; false once `timeoutMs` has passed (a bound, not a timing assertion). */
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
-/** What the consumer processed, per key, in delivery order. */
-class Deliveries {
-  readonly byKey = new Map<string, number[]>();
-  total = 0;
-  unique = 0;
-  private readonly seen = new Set<string>();
-
-  add(records: readonly UserRecord[]): void {
-    for (const r of records) {
-      const text = Buffer.from(r.data).toString('utf8');
-      const [key, n] = text.split('#');
-      let list = this.byKey.get(key!);
-      if (!list) this.byKey.set(key!, (list = []));
-      list.push(Number(n));
-      this.total++;
-      if (!this.seen.has(text)) {
-        this.seen.add(text);
-        this.unique++;
-      }
-    }
-  }
-
-  has(key: string, n: number): boolean {
-    return this.seen.has(`${key}#${n}`);
-  }
-
-  /** Keys whose first deliveries were not in put order (a redelivery of an earlier record is not a violation). */
-  orderViolations(): string[] {
-    const out: string[] = [];
-    for (const [key, list] of this.byKey) {
-      const seen = new Set<number>();
-      let highest = -1;
-      for (const n of list) {
-        if (seen.has(n)) continue;
-        seen.add(n);
-        if (n < highest) out.push(`${key}: ${n} after ${highest}`);
-        highest = Math.max(highest, n);
-      }
-    }
-    return out;
-  }
-}
 
 /** The seeded schedule: which wave each action follows. Every kind appears at least once. */
 function schedule(random: () => number): Map<number, Action[]> {

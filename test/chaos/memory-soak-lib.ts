@@ -21,6 +21,7 @@ import vm from 'node:vm';
 import { KinesisConsumer } from '@kinesis-kit/consumer';
 import { seededRandom } from '@kinesis-kit/core';
 import { KinesisProducer } from '@kinesis-kit/producer';
+import { sleep } from './wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -93,10 +94,6 @@ function resolveGc(): { gc: (() => void) | undefined; how: SoakResult['gc'] } {
   } catch {
     return { gc: undefined, how: 'none' };
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function startMockChild(streamName: string, shards: number): Promise<{ endpoint: string; close(): Promise<void> }> {

@@ -15,6 +15,7 @@ import { startMockServer, type FaultRule, type MockServer } from '@kinesis-kit/m
 import { KinesisProducer, type UserRecordResult } from '@kinesis-kit/producer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chaosSeed, isLongProfile, printChaosReport } from './chaos-report.js';
+import { sleep, waitFor } from './wait.js';
 
 const LONG = isLongProfile();
 const SEED = chaosSeed(20261129);
@@ -44,20 +45,6 @@ afterEach(async () => {
   await server?.close();
   server = reader = producer = undefined;
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every 25 ms; false once `timeoutMs` has passed (a bound, not a timing assertion). */
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(25);
-  }
-  return true;
-}
 
 interface Position {
   shardId: string;

@@ -66,6 +66,7 @@ export function decode(record: UserRecord): { key: string; n: number } {
 export class Deliveries {
   readonly byKey = new Map<string, number[]>();
   total = 0;
+  private readonly seen = new Set<string>();
 
   add(records: readonly UserRecord[]): void {
     for (const r of records) {
@@ -73,15 +74,18 @@ export class Deliveries {
       let list = this.byKey.get(key);
       if (!list) this.byKey.set(key, (list = []));
       list.push(n);
+      this.seen.add(`${key}#${n}`);
       this.total++;
     }
   }
 
   /** Distinct (key, n) delivered. */
   get unique(): number {
-    let n = 0;
-    for (const list of this.byKey.values()) n += new Set(list).size;
-    return n;
+    return this.seen.size;
+  }
+
+  has(key: string, n: number): boolean {
+    return this.seen.has(`${key}#${n}`);
   }
 
   /** Keys whose first deliveries were not in put order (a redelivery of an earlier record is not a violation). */
