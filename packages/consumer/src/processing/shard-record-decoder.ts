@@ -64,7 +64,7 @@ export class ShardRecordDecoder {
   }
 }
 
-/** Numeric order of two sequence numbers (decimal strings without leading zeros, as Kinesis writes them). */
+/** Numeric order of two sequence numbers as Kinesis writes them (no leading zeros): compareSequenceNumbers without its validation, on the per-record path. */
 function compareDecimal(a: string, b: string): number {
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a === b ? 0 : a < b ? -1 : 1;

@@ -1,9 +1,9 @@
 import { SubscribeToShardCommand, type KinesisClient, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
-import { backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { backoffDelay, classifyAwsError, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import type { MetricsScope } from '../leases/metrics.js';
-import { toChildShards } from './polling-fetcher.js';
+import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
 import { QueuedFetcher } from './queued-fetcher.js';
-import type { FetchedBatch, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
 
 export interface FanOutOptions {
   /** No event (AWS sends one at least every 5 s) for this long: the subscription is dropped and renewed. Default 30000. */
@@ -118,7 +118,7 @@ export class FanOutFetcher extends QueuedFetcher {
       if (c.code === 'ResourceNotFoundException') {
         // The shard (or stream, or consumer) is gone: treated as the shard's end, as the KCL does.
         this.report(err, 'permanent');
-        await this.queue.push(endBatch(clock.monotonic()), signal);
+        await this.queue.push(fetchedBatch([], 0, clock.monotonic(), []), signal);
         return 'shard-end';
       }
       // ResourceInUse: a subscription from under 5 s ago (ours or a previous owner's); the cooldown covers it.
@@ -136,16 +136,7 @@ export class FanOutFetcher extends QueuedFetcher {
     const records = event.Records ?? [];
     const children = event.ChildShards ?? [];
     const atEnd = children.length > 0 && !event.ContinuationSequenceNumber;
-    let bytes = 0;
-    for (const r of records) bytes += r.Data?.length ?? 0;
-    const batch: FetchedBatch = {
-      records,
-      millisBehindLatest: event.MillisBehindLatest ?? 0,
-      count: records.length,
-      bytes,
-      receivedAt: this.ctx.clock.monotonic(),
-    };
-    if (atEnd) batch.shardEnd = { childShards: toChildShards(children) };
+    const batch = fetchedBatch(records, event.MillisBehindLatest ?? 0, this.ctx.clock.monotonic(), atEnd ? toChildShards(children) : undefined);
     // Heartbeats (no records) are queued only into an empty queue: they carry millisBehindLatest.
     if (records.length > 0 || atEnd || this.queue.size === 0) await this.queue.push(batch, signal);
     // Moved only once the records are queued, so a subscription cut mid-push resumes before them.
@@ -168,15 +159,6 @@ export class FanOutFetcher extends QueuedFetcher {
   }
 
   private report(err: unknown, kind: RetrievalErrorInfo['kind']): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    this.ctx.logger[kind === 'permanent' || this.failures >= 5 ? 'warn' : 'debug'](
-      { shardId: this.ctx.shardId, kind, ...errorFields(err) },
-      'SubscribeToShard failed',
-    );
-    this.ctx.onError({ shardId: this.ctx.shardId, operation: 'SubscribeToShard', error, kind });
+    reportRetrievalError(this.ctx, 'SubscribeToShard', err, kind, kind === 'permanent' || this.failures >= 5);
   }
-}
-
-function endBatch(receivedAt: number): FetchedBatch {
-  return { records: [], millisBehindLatest: 0, count: 0, bytes: 0, receivedAt, shardEnd: { childShards: [] } };
 }

@@ -1,11 +1,11 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { classifyAwsError, errorFields, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { classifyAwsError, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import type { StreamRef } from '../consumer/stream-ref.js';
 import type { MetricsScope } from '../leases/metrics.js';
-import type { ChildShard } from '../processing/processor.js';
 import { PollPacer } from './poll-pacer.js';
 import { QueuedFetcher } from './queued-fetcher.js';
-import type { FetchedBatch, RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
+import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
 
 export interface PollingOptions {
   /** GetRecords Limit (KCL maxRecords; at most 10000). Default 10000. */
@@ -80,7 +80,7 @@ export class PollingFetcher extends QueuedFetcher {
           : this.ctx.start;
         const got = await this.getIterator(position, signal);
         if (got === 'gone') {
-          await this.queue.push(endBatch([], this.ctx.clock.monotonic()), signal);
+          await this.queue.push(fetchedBatch([], 0, this.ctx.clock.monotonic(), []), signal);
           return;
         }
         iterator = got.iterator;
@@ -94,7 +94,7 @@ export class PollingFetcher extends QueuedFetcher {
       }
       if (page === 'retry') continue;
       if (page === 'gone') {
-        await this.queue.push(endBatch([], this.ctx.clock.monotonic()), signal);
+        await this.queue.push(fetchedBatch([], 0, this.ctx.clock.monotonic(), []), signal);
         return;
       }
       const records = page.Records ?? [];
@@ -103,19 +103,12 @@ export class PollingFetcher extends QueuedFetcher {
       const millisBehindLatest = page.MillisBehindLatest ?? 0;
       this.pacer.succeeded(records.length, millisBehindLatest);
       const next = page.NextShardIterator ?? undefined;
-      const batch: FetchedBatch = {
-        records,
-        millisBehindLatest,
-        count: records.length,
-        bytes: dataBytes(records),
-        receivedAt: this.ctx.clock.monotonic(),
-      };
+      const receivedAt = this.ctx.clock.monotonic();
       if (next === undefined) {
-        batch.shardEnd = { childShards: toChildShards(page.ChildShards) };
-        await this.queue.push(batch, signal);
+        await this.queue.push(fetchedBatch(records, millisBehindLatest, receivedAt, toChildShards(page.ChildShards)), signal);
         return;
       }
-      await this.queue.push(batch, signal);
+      await this.queue.push(fetchedBatch(records, millisBehindLatest, receivedAt), signal);
       iterator = next;
     }
   }
@@ -149,9 +142,7 @@ export class PollingFetcher extends QueuedFetcher {
           this.report('GetShardIterator', err, 'permanent');
           return 'gone';
         }
-        this.report('GetShardIterator', err, c.kind);
-        if (c.kind === 'throttling') this.pacer.throttled();
-        else this.pacer.failed();
+        this.backOff('GetShardIterator', err, c.kind);
         await sleep(this.pacer.delay(clock.monotonic()), signal, clock);
       }
     }
@@ -178,39 +169,20 @@ export class PollingFetcher extends QueuedFetcher {
         this.report('GetRecords', err, 'permanent');
         return 'gone';
       }
-      this.report('GetRecords', err, c.kind);
-      if (c.kind === 'throttling') this.pacer.throttled();
-      else this.pacer.failed();
+      this.backOff('GetRecords', err, c.kind);
       return 'retry';
     }
   }
 
-  private report(operation: string, err: unknown, kind: RetrievalErrorInfo['kind']): void {
-    const error = err instanceof Error ? err : new Error(String(err));
-    const level = kind === 'permanent' || (kind === 'throttling' && this.pacer.consecutiveThrottles >= 5) ? 'warn' : 'debug';
-    this.ctx.logger[level]({ shardId: this.ctx.shardId, operation, kind, ...errorFields(err) }, `${operation} failed`);
-    this.ctx.onError({ shardId: this.ctx.shardId, operation, error, kind });
+  /** A failure worth retrying: reported, and the pacer backs off (throttling separately from the rest). */
+  private backOff(operation: string, err: unknown, kind: RetrievalErrorInfo['kind']): void {
+    this.report(operation, err, kind);
+    if (kind === 'throttling') this.pacer.throttled();
+    else this.pacer.failed();
   }
-}
 
-function endBatch(childShards: ChildShard[], receivedAt: number): FetchedBatch {
-  return { records: [], millisBehindLatest: 0, count: 0, bytes: 0, receivedAt, shardEnd: { childShards } };
-}
-
-function dataBytes(records: readonly { Data?: Uint8Array }[]): number {
-  let n = 0;
-  for (const r of records) n += r.Data?.length ?? 0;
-  return n;
-}
-
-export function toChildShards(
-  shards: readonly { ShardId?: string; ParentShards?: string[]; HashKeyRange?: { StartingHashKey?: string; EndingHashKey?: string } }[] | undefined,
-): ChildShard[] {
-  return (shards ?? [])
-    .filter((s) => s.ShardId && s.HashKeyRange?.StartingHashKey !== undefined && s.HashKeyRange.EndingHashKey !== undefined)
-    .map((s) => ({
-      shardId: s.ShardId!,
-      parentShards: [...(s.ParentShards ?? [])],
-      hashKeyRange: { startingHashKey: s.HashKeyRange!.StartingHashKey!, endingHashKey: s.HashKeyRange!.EndingHashKey! },
-    }));
+  private report(operation: string, err: unknown, kind: RetrievalErrorInfo['kind']): void {
+    const loud = kind === 'permanent' || (kind === 'throttling' && this.pacer.consecutiveThrottles >= 5);
+    reportRetrievalError(this.ctx, operation, err, kind, loud);
+  }
 }

@@ -1,4 +1,4 @@
-import { SentinelCheckpoint } from '@kinesis-kit/aggregation';
+import { compareSequenceNumbers, SentinelCheckpoint } from '@kinesis-kit/aggregation';
 import type { NewLease } from '../leases/lease.js';
 import type { ShardInfo } from './shard-lister.js';
 
@@ -59,7 +59,7 @@ export function planLeaseCreation(input: LeaseCreationInput): NewLease[] {
     }
   }
   return [...planned.values()]
-    .sort((a, b) => compareDecimal(a.shard.startingSequenceNumber, b.shard.startingSequenceNumber) || (a.shard.shardId < b.shard.shardId ? -1 : 1))
+    .sort((a, b) => compareSequenceNumbers(a.shard.startingSequenceNumber, b.shard.startingSequenceNumber) || (a.shard.shardId < b.shard.shardId ? -1 : 1))
     .map(({ shard, position }) => ({
       leaseKey: shard.shardId,
       checkpoint: { sequenceNumber: position, subSequenceNumber: 0 },
@@ -74,9 +74,4 @@ function plan(planned: Map<string, { shard: ShardInfo; position: string }>, shar
   if (!existing || (existing.position !== SentinelCheckpoint.TRIM_HORIZON && position === SentinelCheckpoint.TRIM_HORIZON)) {
     planned.set(shard.shardId, { shard, position });
   }
-}
-
-function compareDecimal(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
