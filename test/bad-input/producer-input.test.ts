@@ -43,6 +43,8 @@ describe('bad input: producer options', () => {
     ['streamName 129 characters', { ...base, streamName: 'x'.repeat(129) }, 'streamName'],
     ['streamName a number', { ...base, streamName: 42 }, 'streamName'],
     ['streamArn not an ARN', { kinesisClient: client, streamArn: 'arn:aws:s3:::bucket' }, 'streamArn'],
+    ['streamName and streamArn', { kinesisClient: client, streamName: 's', streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s' }, 'streamArn'],
+    ['streamArn with a short account', { kinesisClient: client, streamArn: 'arn:aws:kinesis:us-east-1:123:stream/s' }, 'streamArn'],
     ['streamArn of a consumer', { kinesisClient: client, streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1' }, 'streamArn'],
     ['aggregationMaxCount 0', { ...base, aggregationMaxCount: 0 }, 'aggregationMaxCount'],
     ['aggregationMaxCount 2^32', { ...base, aggregationMaxCount: 2 ** 32 }, 'aggregationMaxCount'],
@@ -77,7 +79,7 @@ describe('bad input: producer options', () => {
     ['metricsGranularity "host"', { ...base, metricsGranularity: 'host' }, 'metricsGranularity'],
     ['logger a string', { ...base, logger: 'console' }, 'logger'],
     ['clock a number', { ...base, clock: 5 }, 'clock'],
-    ['metricsSink a string', { ...base, metricsSink: 'cloudwatch' }, 'metricsSink'],
+    ['metrics a string', { ...base, metrics: 'cloudwatch' }, 'metrics'],
   ];
 
   it.each(table)('%s -> ProducerConfigError(%#)', (_name, options, field) => {

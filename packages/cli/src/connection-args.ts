@@ -1,4 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
+import { KINESIS_NAME_PATTERN } from '@kinesis-kit/core';
 import type { ConnectionOptions } from './aws-clients.js';
 import { UsageError } from './cli-error.js';
 
@@ -46,12 +47,10 @@ export function connectionOptions(values: {
   };
 }
 
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-
 /** Kinesis's own rule for stream names, checked before any call so a typo gets a clear message. */
 export function requireStreamName(value: string | undefined, flag = '--stream'): string {
   if (value === undefined) throw new UsageError(`${flag} is required`);
-  if (!STREAM_NAME.test(value)) throw new UsageError(`${flag}: "${value}" is not a valid stream name (1-128 of a-z A-Z 0-9 _ . -)`);
+  if (!KINESIS_NAME_PATTERN.test(value)) throw new UsageError(`${flag}: "${value}" is not a valid stream name (1-128 of a-z A-Z 0-9 _ . -)`);
   return value;
 }
 

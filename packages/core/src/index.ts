@@ -22,3 +22,12 @@ export {
 } from './metrics.js';
 export { seededRandom } from './random.js';
 export { Semaphore } from './semaphore.js';
+export {
+  isKinesisName,
+  isStreamArn,
+  isStreamConsumerArn,
+  KINESIS_NAME_PATTERN,
+  STREAM_ARN_PATTERN,
+  STREAM_CONSUMER_ARN_PATTERN,
+  streamNameOfArn,
+} from './stream-names.js';

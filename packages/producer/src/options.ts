@@ -1,5 +1,15 @@
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { noopMetricsSink, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kinesis-kit/core';
+import {
+  isKinesisName,
+  isStreamArn,
+  noopMetricsSink,
+  silentLogger,
+  systemClock,
+  streamNameOfArn,
+  type Clock,
+  type Logger,
+  type MetricsSink,
+} from '@kinesis-kit/core';
 import { ProducerConfigError } from './errors.js';
 
 /** Options of `new KinesisProducer(...)`. KPL options keep their KPL names (camelCase) and defaults. */
@@ -62,7 +72,8 @@ export interface KinesisProducerOptions {
   metricsLevel?: 'none' | 'summary' | 'detailed';
   /** KPL MetricsGranularity: the finest dimension metrics carry. */
   metricsGranularity?: 'global' | 'stream' | 'shard';
-  metricsSink?: MetricsSink;
+  /** Where metric datums go, with the KPL's names (the consumer's option has the same name). */
+  metrics?: MetricsSink;
   logger?: Logger;
   clock?: Clock;
 }
@@ -144,7 +155,7 @@ export interface ResolvedProducerOptions {
   retryMaxDelay: number;
   metricsLevel: 'none' | 'summary' | 'detailed';
   metricsGranularity: 'global' | 'stream' | 'shard';
-  metricsSink: MetricsSink;
+  metrics: MetricsSink;
   logger: Logger;
   clock: Clock;
 }
@@ -184,17 +195,18 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Resolve
   if (typeof options !== 'object' || options === null) throw new ProducerConfigError('options', 'must be an object');
   const { streamName, streamArn } = options;
   if (streamName === undefined && streamArn === undefined) throw new ProducerConfigError('streamName', 'streamName or streamArn is required');
-  if (streamName !== undefined && (typeof streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName))) {
+  if (streamName !== undefined && streamArn !== undefined) throw new ProducerConfigError('streamArn', 'give streamName or streamArn, not both');
+  if (streamName !== undefined && !isKinesisName(streamName)) {
     throw new ProducerConfigError('streamName', 'must be 1..128 characters of [a-zA-Z0-9_.-]');
   }
-  if (streamArn !== undefined && (typeof streamArn !== 'string' || !/^arn:aws[a-z-]*:kinesis:[^:]*:\d*:stream\/[a-zA-Z0-9_.-]{1,128}$/.test(streamArn))) {
-    throw new ProducerConfigError('streamArn', 'must be a Kinesis stream ARN (arn:aws:kinesis:region:account:stream/name)');
+  if (streamArn !== undefined && !isStreamArn(streamArn)) {
+    throw new ProducerConfigError('streamArn', 'must be a Kinesis stream ARN (arn:aws:kinesis:region:12-digit account:stream/name)');
   }
   const pick = <K extends keyof typeof DEFAULTS>(key: K) => (options[key] ?? DEFAULTS[key]) as (typeof DEFAULTS)[K];
   const resolved: ResolvedProducerOptions = {
     streamName,
     streamArn,
-    streamLabel: streamName ?? streamArn!.slice(streamArn!.lastIndexOf('/') + 1),
+    streamLabel: streamName ?? streamNameOfArn(streamArn!),
     kinesisClient: options.kinesisClient,
     region: options.region,
     endpoint: options.endpoint,
@@ -220,7 +232,7 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Resolve
     retryMaxDelay: pick('retryMaxDelay'),
     metricsLevel: pick('metricsLevel'),
     metricsGranularity: pick('metricsGranularity'),
-    metricsSink: options.metricsSink ?? noopMetricsSink,
+    metrics: options.metrics ?? noopMetricsSink,
     logger: options.logger ?? silentLogger,
     clock: options.clock ?? systemClock,
   };
@@ -241,7 +253,7 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Resolve
     // The SDK would fail later with a less helpful message.
     throw new ProducerConfigError('region', 'region (or endpoint, or kinesisClient, or AWS_REGION) is required');
   }
-  for (const field of ['metricsSink', 'logger', 'clock'] as const) {
+  for (const field of ['metrics', 'logger', 'clock'] as const) {
     if (typeof resolved[field] !== 'object' || resolved[field] === null) throw new ProducerConfigError(field, 'must be an object');
   }
   return resolved;

@@ -88,7 +88,7 @@ export class KinesisProducer {
     this.options = o;
     this.logger = childLogger(o.logger, { component: 'KinesisProducer', streamName: o.streamLabel });
     this.emitter = new TypedEmitter<ProducerEvents>(this.logger);
-    this.metrics = new ProducerMetrics(o.metricsSink, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
+    this.metrics = new ProducerMetrics(o.metrics, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
     this.ownsClient = o.kinesisClient === undefined;
     this.client = o.kinesisClient ?? buildKinesisClient(o);
     this.semaphore = new Semaphore(o.maxConnections);

@@ -44,7 +44,7 @@ describe('KinesisProducer against the mock (limits on)', () => {
   it('acknowledges 100,000 records over 4 shards; every sub-record lies in its shard range and reads back equal', async () => {
     const { server, client } = await setup(4);
     const metrics = new InMemoryMetricsSink();
-    const producer = producerFor(client, { metricsSink: metrics });
+    const producer = producerFor(client, { metrics: metrics });
     await producer.ready();
     const N = 100_000;
     const promises: Promise<UserRecordResult>[] = new Array<Promise<UserRecordResult>>(N);

@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient, KinesisClientConfig } from '@aws-sdk/client-kinesis';
-import { noopMetricsSink, silentLogger, systemClock, type Clock, type Logger, type MetricsSink } from '@kinesis-kit/core';
+import {
+  isKinesisName,
+  isStreamArn,
+  isStreamConsumerArn,
+  noopMetricsSink,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+  type MetricsSink,
+} from '@kinesis-kit/core';
 import { ConsumerConfigError } from '../errors.js';
 import type { LeaseManagementOptions } from '../leases/options.js';
 import { resolveFailurePolicy, type FailurePolicyOptions, type ResolvedFailurePolicy } from '../processing/failure-policy.js';
@@ -112,8 +122,6 @@ export const CONSUMER_DEFAULTS = {
   shutdownTimeoutMillis: 30_000,
 } as const;
 
-const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-
 /** Validates once and fills defaults; throws ConsumerConfigError naming the option. */
 export function resolveConsumerOptions(options: KinesisConsumerOptions): ResolvedConsumerOptions {
   if (!options || typeof options !== 'object') throw new ConsumerConfigError('options', 'required');
@@ -171,12 +179,12 @@ function resolveStream(o: KinesisConsumerOptions): StreamRef {
     throw new ConsumerConfigError('streamArn', 'give streamName or streamArn, not both');
   }
   if (o.streamArn !== undefined) {
-    if (typeof o.streamArn !== 'string' || !/^arn:aws[a-z-]*:kinesis:[^:]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}$/.test(o.streamArn)) {
+    if (!isStreamArn(o.streamArn)) {
       throw new ConsumerConfigError('streamArn', `not a Kinesis stream ARN: ${JSON.stringify(o.streamArn)}`);
     }
     return { StreamARN: o.streamArn };
   }
-  if (typeof o.streamName !== 'string' || !STREAM_NAME.test(o.streamName)) {
+  if (!isKinesisName(o.streamName)) {
     throw new ConsumerConfigError('streamName', `streamName (1-128 of a-z A-Z 0-9 _ . -) or streamArn is required, got ${JSON.stringify(o.streamName)}`);
   }
   return { StreamName: o.streamName };
@@ -208,17 +216,14 @@ function resolvePolling(retrieval: KinesisConsumerOptions['retrieval']): Polling
   };
 }
 
-const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
-const CONSUMER_ARN = /^arn:aws[a-z-]*:kinesis:[^:]+:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}\/consumer\/[a-zA-Z0-9_.-]{1,128}:\d+$/;
-
 function resolveFanOut(retrieval: KinesisConsumerOptions['retrieval'], applicationName: string): ResolvedFanOutOptions | undefined {
   if (retrieval?.mode !== 'fanout') return undefined;
   const r = retrieval;
   const consumerName = r.consumerName ?? applicationName;
-  if (typeof consumerName !== 'string' || !CONSUMER_NAME.test(consumerName)) {
+  if (!isKinesisName(consumerName)) {
     throw new ConsumerConfigError(r.consumerName !== undefined ? 'retrieval.consumerName' : 'applicationName', `not a valid stream consumer name (1-128 of a-z A-Z 0-9 _ . -): ${JSON.stringify(consumerName)}`);
   }
-  if (r.consumerArn !== undefined && (typeof r.consumerArn !== 'string' || !CONSUMER_ARN.test(r.consumerArn))) {
+  if (r.consumerArn !== undefined && !isStreamConsumerArn(r.consumerArn)) {
     throw new ConsumerConfigError('retrieval.consumerArn', `not a stream consumer ARN: ${JSON.stringify(r.consumerArn)}`);
   }
   const d = FANOUT_DEFAULTS;
