@@ -13,7 +13,7 @@ import { CreateStreamCommand, KinesisClient, ListShardsCommand, PutRecordCommand
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { MemoryLogger } from '@kinesis-kit/core';
-import { decodeLeaseItem, KinesisConsumer, LeaseTable, type DecodeResult, type LeaseItem } from '@kinesis-kit/consumer';
+import { decodeLeaseItem, findLeaseProblems, KinesisConsumer, LeaseTable, planLeaseRepair, type DecodeResult, type LeaseItem } from '@kinesis-kit/consumer';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../../packages/consumer/test/consumer/harness.js';
@@ -269,5 +269,20 @@ describe('bad input: lease rows in a real table (mock DynamoDB)', () => {
     const counter = (await table.getLease(id(0)))!.leaseCounter;
     await until(async () => (await table.getLease(id(0)))!.leaseCounter > counter, 'a renewal of shard 0');
     expect(await rawItem(app, id(0))).toMatchObject({ ...unknown, addedLater: S('still here'), leaseOwner: S('w1') });
+
+    // What `kinesis-kit leases --repair` does (planLeaseRepair + applyRepair), while the consumer
+    // runs: the skipped row becomes a lease and is processed; the unusable checkpoint restarts at
+    // TRIM_HORIZON once the owner, evicted by the repair, lets the lease go and takes it again.
+    const items = await table.scanItems();
+    expect(items.flatMap(findLeaseProblems).map((p) => p.leaseKey).sort()).toEqual([id(2), id(5)].sort());
+    for (const item of items) {
+      const plan = planLeaseRepair(item);
+      if (plan) expect(await table.applyRepair(plan), plan.leaseKey).toBe(true);
+    }
+    await until(() => [2, 5].every((i) => delivered.get(id(i))?.length === 3), 'shards 2 and 5 after the repair');
+    for (const i of [2, 5]) expect(delivered.get(id(i)), id(i)).toEqual(all(i));
+    expect((await table.scanItems()).flatMap(findLeaseProblems)).toEqual([]);
+    expect(await rawItem(app, 'worker-metrics-ghost')).toEqual(rows[6]);
+    expect(errors).toEqual([]);
   });
 });

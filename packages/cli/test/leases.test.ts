@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LeaseTable } from '@kinesis-kit/consumer';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
@@ -53,6 +53,40 @@ describe('kinesis-kit leases', () => {
     const leases = io.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(leases.map((l) => l.leaseKey).sort()).toEqual(['shardId-000000000000', 'shardId-000000000001']);
     expect(leases.find((l) => l.leaseKey === 'shardId-000000000000')).toMatchObject({ leaseOwner: 'worker-1', checkpoint: { sequenceNumber: firstSequence } });
+  });
+
+  it('lists rows workers cannot use on stderr (exit 1), and --repair fixes them', async () => {
+    const dynamodb = new DynamoDBClient(server.clientConfig());
+    const table = new LeaseTable({ client: dynamodb, tableName: 'broken-app' });
+    await table.ensureTable();
+    await dynamodb.send(new PutItemCommand({ TableName: 'broken-app', Item: { leaseKey: { S: 'shardId-000000000000' }, leaseCounter: { S: 'x' }, checkpoint: { S: firstSequence } } }));
+    await dynamodb.send(new PutItemCommand({ TableName: 'broken-app', Item: { leaseKey: { S: 'shardId-000000000001' }, leaseCounter: { N: '2' }, checkpoint: { S: 'oops' } } }));
+    try {
+      const check = captureIo();
+      expect(await leasesCommand(['--app', 'broken-app', ...connection], check)).toBe(1);
+      expect(check.stdout()).toContain('1 lease(s)'); // the row with the bad counter is not a lease to workers
+      expect(check.stderr()).toContain('problem: shardId-000000000000: leaseCounter is S "x"');
+      expect(check.stderr()).toContain('problem: shardId-000000000001: checkpoint is S "oops"');
+      expect(check.stderr()).toContain('2 problem(s); --repair fixes them');
+
+      const repair = captureIo();
+      expect(await leasesCommand(['--app', 'broken-app', '--repair', '--reset-to', 'LATEST', ...connection], repair)).toBe(0);
+      expect(repair.stderr()).toContain('repaired: shardId-000000000000: leaseCounter set to 1');
+      expect(repair.stderr()).toContain('repaired: shardId-000000000001: leaseCounter 2 -> 3; checkpoint reset to LATEST');
+      expect(repair.stdout()).toContain('2 lease(s)');
+
+      const after = captureIo();
+      expect(await leasesCommand(['--app', 'broken-app', '--json', ...connection], after)).toBe(0);
+      expect(after.stderr()).toBe('');
+      const leases = after.stdout().trim().split('\n').map((l) => JSON.parse(l) as { leaseKey: string; checkpoint: { sequenceNumber: string } });
+      expect(leases.find((l) => l.leaseKey === 'shardId-000000000001')?.checkpoint.sequenceNumber).toBe('LATEST');
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
+  it('--reset-to accepts only TRIM_HORIZON or LATEST', async () => {
+    await expect(leasesCommand(['--app', 'my-app', '--repair', '--reset-to', 'AT_TIMESTAMP', ...connection], captureIo())).rejects.toThrow(/--reset-to/);
   });
 
   it('a missing table is a clear error', async () => {

@@ -42,6 +42,14 @@ export {
   type LeaseMetadataUpdate,
   type LeaseTableOptions,
 } from './leases/lease-table.js';
+export {
+  findLeaseProblems,
+  planLeaseRepair,
+  type CheckpointResetPosition,
+  type LeaseProblem,
+  type LeaseProblemKind,
+  type LeaseRepair,
+} from './leases/lease-table-check.js';
 export type { CallOptions } from './leases/dynamodb-call.js';
 export { HeldLease, type HeldLeaseState } from './leases/held-lease.js';
 export type {

@@ -1,7 +1,15 @@
 import { parseArgs } from 'node:util';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { isSentinel } from '@kinesis-kit/aggregation';
-import { LeaseTable, type Lease } from '@kinesis-kit/consumer';
+import {
+  decodeLeaseItem,
+  findLeaseProblems,
+  LeaseTable,
+  planLeaseRepair,
+  type CheckpointResetPosition,
+  type Lease,
+  type LeaseItem,
+} from '@kinesis-kit/consumer';
 import { createAwsClients } from '../aws-clients.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions, requireStreamName } from '../connection-args.js';
 import { CliError, UsageError } from '../cli-error.js';
@@ -13,6 +21,10 @@ export const LEASES_USAGE = `Usage: kinesis-kit leases --app <applicationName> [
   --table <name>             lease table name (default: the application name)
   --stream <name>            also show each shard's lag (MillisBehindLatest after its checkpoint)
   --json                     one JSON object per lease
+  --repair                   fix rows workers cannot use (listed on stderr; the exit code is 1 while any remain):
+                             a leaseCounter that is not an integer, a checkpoint that is not a sequence number
+  --reset-to <position>      where --repair restarts a shard whose checkpoint was unreadable:
+                             TRIM_HORIZON (default: nothing skipped, some records read again) or LATEST
 ${CONNECTION_USAGE}`;
 
 export interface LeaseRow {
@@ -66,7 +78,16 @@ async function lagAfterCheckpoint(kinesis: KinesisClient, streamName: string, le
 export async function leasesCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { app: { type: 'string' }, table: { type: 'string' }, stream: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false }, ...CONNECTION_FLAGS },
+    options: {
+      app: { type: 'string' },
+      table: { type: 'string' },
+      stream: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      repair: { type: 'boolean', default: false },
+      'reset-to': { type: 'string' },
+      help: { type: 'boolean', default: false },
+      ...CONNECTION_FLAGS,
+    },
     strict: true,
   });
   if (values.help) {
@@ -76,11 +97,17 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
   const tableName = values.table ?? values.app;
   if (tableName === undefined) throw new UsageError('--app (or --table) is required');
   const streamName = values.stream === undefined ? undefined : requireStreamName(values.stream);
+  const resetTo = resetPosition(values['reset-to']);
   const clients = createAwsClients(connectionOptions(values));
   try {
     const table = new LeaseTable({ client: clients.dynamodb, tableName, createTableIfMissing: false });
     if (!(await table.describe(io.signal))) throw new CliError(`lease table "${tableName}" not found (is --app the KCL application name?)`);
-    const leases = await table.listLeases({ signal: io.signal });
+    let items = await table.scanItems({ signal: io.signal });
+    if (values.repair && (await repair(table, items, resetTo, io)) > 0) items = await table.scanItems({ signal: io.signal });
+    const leases = items.flatMap((item) => {
+      const decoded = decodeLeaseItem(item);
+      return 'lease' in decoded ? [decoded.lease] : [];
+    });
     const rows: LeaseRow[] = [];
     for (const lease of leases) {
       rows.push({ lease, lagMs: streamName === undefined ? undefined : await lagAfterCheckpoint(clients.kinesis, streamName, lease) });
@@ -92,8 +119,32 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
     } else {
       io.out(`${renderLeases(rows)}\n`);
     }
-    return 0;
+    const problems = items.flatMap(findLeaseProblems);
+    for (const p of problems) io.err(`problem: ${p.leaseKey}: ${p.detail}\n`);
+    if (problems.length > 0 && !values.repair) io.err(`${problems.length} problem(s); --repair fixes them (see --help)\n`);
+    return problems.length > 0 ? 1 : 0;
   } finally {
     clients.destroy();
   }
+}
+
+function resetPosition(value: string | undefined): CheckpointResetPosition {
+  if (value === undefined || value === 'TRIM_HORIZON' || value === 'LATEST') return value ?? 'TRIM_HORIZON';
+  throw new UsageError(`--reset-to: "${value}" is not TRIM_HORIZON or LATEST`);
+}
+
+/** Applies planLeaseRepair() to every item that needs it; returns how many were written. */
+async function repair(table: LeaseTable, items: readonly LeaseItem[], resetTo: CheckpointResetPosition, io: CommandIo): Promise<number> {
+  let written = 0;
+  for (const item of items) {
+    const plan = planLeaseRepair(item, resetTo);
+    if (plan === undefined) continue;
+    if (await table.applyRepair(plan, { signal: io.signal })) {
+      written++;
+      io.err(`repaired: ${plan.leaseKey}: ${plan.description}\n`);
+    } else {
+      io.err(`not repaired: ${plan.leaseKey} changed while it was being repaired; run again\n`);
+    }
+  }
+  return written;
 }

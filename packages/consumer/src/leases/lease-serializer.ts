@@ -122,7 +122,8 @@ function decodeEsn(seq: AttributeValue | undefined, sub: AttributeValue | undefi
   return { sequenceNumber, subSequenceNumber: parseSmallInt(sub?.N) ?? 0 };
 }
 
-function parseCounter(n: string | undefined): bigint | undefined {
+/** leaseCounter as the KCL reads it (an integer N, possibly written as "3.0"); undefined when it is not one. */
+export function parseCounter(n: string | undefined): bigint | undefined {
   if (n === undefined) return undefined;
   const t = n.trim();
   if (/^-?[0-9]+$/.test(t)) return BigInt(t);

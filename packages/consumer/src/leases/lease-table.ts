@@ -16,6 +16,7 @@ import { ConsumerConfigError, LeaseTableNotActiveError, LeaseTableNotFoundError 
 import { awsCodeOf, callDynamoDb, isConditionalCheckFailed, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
 import type { Lease, NewLease } from './lease.js';
 import { decodeLeaseItem, encodeNewLease, LeaseAttribute as A, type LeaseItem } from './lease-serializer.js';
+import type { LeaseRepair } from './lease-table-check.js';
 import type { LeaseTableBillingMode } from './options.js';
 
 export interface LeaseTableOptions {
@@ -192,6 +193,16 @@ export class LeaseTable {
   /** Every lease in the table (paginated Scan); items that are not leases are skipped. */
   async listLeases(options: CallOptions = {}): Promise<Lease[]> {
     const leases: Lease[] = [];
+    for (const item of await this.scanItems(options)) {
+      const lease = this.decode(item);
+      if (lease) leases.push(lease);
+    }
+    return leases;
+  }
+
+  /** Every item of the table as stored (paginated Scan), leases or not, readable or not. */
+  async scanItems(options: CallOptions = {}): Promise<LeaseItem[]> {
+    const items: LeaseItem[] = [];
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await callDynamoDb(
@@ -209,13 +220,10 @@ export class LeaseTable {
         this.ctx,
         { maxAttempts: 5, ...options },
       );
-      for (const item of page.Items ?? []) {
-        const lease = this.decode(item);
-        if (lease) leases.push(lease);
-      }
+      items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey && Object.keys(startKey).length > 0);
-    return leases;
+    return items;
   }
 
   /** One lease (strongly consistent read by default), or undefined if absent or not a lease. */
@@ -489,6 +497,46 @@ export class LeaseTable {
       leaseKey,
     );
     return out.Attributes;
+  }
+
+  /**
+   * Applies a planLeaseRepair() write. Returns false (nothing written) when the item changed since
+   * it was read: check it again.
+   */
+  async applyRepair(repair: LeaseRepair, options: CallOptions = {}): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, AttributeValue> = {};
+    const conditions: string[] = [];
+    const sets: string[] = [];
+    let i = 0;
+    const nameOf = (attribute: string) => {
+      const placeholder = `#a${i++}`;
+      names[placeholder] = attribute;
+      return placeholder;
+    };
+    for (const [attribute, value] of Object.entries(repair.expected)) {
+      const name = nameOf(attribute);
+      if (value === undefined) {
+        conditions.push(`attribute_not_exists(${name})`);
+      } else {
+        values[`:e${i}`] = value;
+        conditions.push(`${name} = :e${i}`);
+      }
+    }
+    for (const [attribute, value] of Object.entries(repair.set)) {
+      const name = nameOf(attribute);
+      values[`:s${i}`] = value;
+      sets.push(`${name} = :s${i}`);
+    }
+    const removes = repair.remove.map(nameOf);
+    const expression = [sets.length > 0 ? `SET ${sets.join(', ')}` : '', removes.length > 0 ? `REMOVE ${removes.join(', ')}` : ''].filter(Boolean).join(' ');
+    try {
+      await this.update(repair.leaseKey, expression, ['attribute_exists(#key)', ...conditions].join(' AND '), { ...names, '#key': A.leaseKey }, values, options);
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
   }
 
   private decode(item: LeaseItem): Lease | undefined {
