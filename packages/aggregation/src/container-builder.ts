@@ -34,15 +34,34 @@ interface KnownPartitionKey {
 /** recordData keeps its storage between containers up to this many slots. */
 const MAX_RETAINED_SLOTS = 65536;
 
-/** Beyond this many remembered keys, forget them all at the next container (bounded memory with unique keys). */
+/** Beyond this many remembered keys, forget them all at the next container (bounded memory). */
 const MAX_KNOWN_PARTITION_KEYS = 8192;
+/**
+ * Remembering keys pays when they repeat from container to container (a small key space). With
+ * mostly new keys (random or per-entity ids) it costs a Map insert and an object per record for
+ * nothing, so the builder stops remembering when, in a container built after the memory was
+ * filled, under a quarter of its distinct keys were remembered ones; it tries again this many
+ * containers later.
+ */
+const MIN_KEYS_TO_JUDGE = 32;
+const REMEMBER_AGAIN_AFTER_CONTAINERS = 64;
 
 export class ContainerBuilder {
   private readonly knownPartitionKeys = new Map<string, KnownPartitionKey>();
   /** Number of the current container, for KnownPartitionKey.container. */
   private container = 0;
-  private readonly partitionKeys: KnownPartitionKey[] = [];
+  /** Whether keys are remembered across containers (knownPartitionKeys) or only within one (containerKeys). */
+  private rememberKeys = true;
+  /** Containers built since remembering (re)started, and how many of this container's keys were remembered. */
+  private rememberedContainers = 0;
+  private rememberedHits = 0;
+  /** While not remembering: containers left before trying again. */
+  private forgetCountdown = 0;
+  /** While not remembering: this container's keys and their indices. */
+  private readonly containerKeys = new Map<string, number>();
+  /** The key table: keys in order of first appearance and their UTF-8 lengths. */
   private readonly partitionKeyStrings: string[] = [];
+  private readonly partitionKeyByteLengths: number[] = [];
   private readonly explicitHashKeyIndex = new Map<string, number>();
   private readonly explicitHashKeys: string[] = [];
   private recordPartitionKeyIndex = new Int32Array(INITIAL_CAPACITY);
@@ -80,17 +99,22 @@ export class ContainerBuilder {
     const increment = this.measure(partitionKey, explicitHashKey, data.length);
     if (AGGREGATION_FIXED_OVERHEAD + this.messageSize + increment > maxEncodedSize) return false;
     const pkIndex = this.measuredPartitionKeyIndex;
-    if (pkIndex === this.partitionKeys.length) {
-      let known = this.measuredPartitionKey;
-      if (known === undefined) {
-        known = { byteLength: this.measuredPartitionKeyByteLength, container: this.container, index: pkIndex, hashKey: undefined };
-        this.knownPartitionKeys.set(partitionKey, known);
+    if (pkIndex === this.partitionKeyStrings.length) {
+      const byteLength = this.measuredPartitionKeyByteLength;
+      if (this.rememberKeys) {
+        const known = this.measuredPartitionKey;
+        if (known === undefined) {
+          this.knownPartitionKeys.set(partitionKey, { byteLength, container: this.container, index: pkIndex, hashKey: undefined });
+        } else {
+          known.container = this.container;
+          known.index = pkIndex;
+          this.rememberedHits++;
+        }
       } else {
-        known.container = this.container;
-        known.index = pkIndex;
+        this.containerKeys.set(partitionKey, pkIndex);
       }
-      this.partitionKeys.push(known);
       this.partitionKeyStrings.push(partitionKey);
+      this.partitionKeyByteLengths.push(byteLength);
     }
     const ehkIndex = this.measuredExplicitHashKeyIndex;
     if (ehkIndex === this.explicitHashKeys.length) {
@@ -127,13 +151,12 @@ export class ContainerBuilder {
 
   /** Decimal hash key (MD5) of the first record's partition key; the container must not be empty. */
   firstPartitionKeyHashKey(): string {
-    const known = this.partitionKeys[0]!;
-    return (known.hashKey ??= partitionKeyToHashKey(this.partitionKeyStrings[0]!).toString(10));
+    return this.hashKeyOf(this.partitionKeyStrings[0]!);
   }
 
   /** Decimal hash key (MD5) of any partition key, cached for the keys the builder remembers. */
   hashKeyOf(partitionKey: string): string {
-    const known = this.knownPartitionKeys.get(partitionKey);
+    const known = this.rememberKeys ? this.knownPartitionKeys.get(partitionKey) : undefined;
     if (known === undefined) return partitionKeyToHashKey(partitionKey).toString(10);
     return (known.hashKey ??= partitionKeyToHashKey(partitionKey).toString(10));
   }
@@ -150,7 +173,7 @@ export class ContainerBuilder {
     const pks = this.partitionKeyStrings;
     for (let i = 0; i < pks.length; i++) {
       const key = pks[i]!;
-      const length = this.partitionKeys[i]!.byteLength;
+      const length = this.partitionKeyByteLengths[i]!;
       out[o++] = Tag.PARTITION_KEY_TABLE;
       o = writeVarint(out, o, length);
       o = writeString(out, o, key, length);
@@ -203,15 +226,37 @@ export class ContainerBuilder {
 
   reset(): void {
     this.container++;
+    this.adaptKeyMemory();
     if (this.knownPartitionKeys.size > MAX_KNOWN_PARTITION_KEYS) this.knownPartitionKeys.clear();
-    this.partitionKeys.length = 0;
     this.partitionKeyStrings.length = 0;
+    this.partitionKeyByteLengths.length = 0;
     if (this.explicitHashKeys.length > 0) this.explicitHashKeyIndex.clear();
     this.explicitHashKeys.length = 0;
     if (this.recordData.length > MAX_RETAINED_SLOTS) this.recordData.length = 0;
     else this.recordData.fill(undefined, 0, this.recordCount);
     this.recordCount = 0;
     this.messageSize = 0;
+  }
+
+  /** See REMEMBER_AGAIN_AFTER_CONTAINERS. Called at reset, with the finished container's key table. */
+  private adaptKeyMemory(): void {
+    const distinct = this.partitionKeyStrings.length;
+    if (this.rememberKeys) {
+      if (this.rememberedContainers > 0 && distinct >= MIN_KEYS_TO_JUDGE && this.rememberedHits * 4 < distinct) {
+        this.rememberKeys = false;
+        this.knownPartitionKeys.clear();
+        this.forgetCountdown = REMEMBER_AGAIN_AFTER_CONTAINERS;
+      } else if (distinct > 0) {
+        this.rememberedContainers++;
+      }
+      this.rememberedHits = 0;
+      return;
+    }
+    if (distinct > 0) this.containerKeys.clear();
+    if (--this.forgetCountdown <= 0) {
+      this.rememberKeys = true;
+      this.rememberedContainers = 0;
+    }
   }
 
   private grow(): void {
@@ -233,21 +278,26 @@ export class ContainerBuilder {
   /** Protobuf bytes the record would add: its Record entry plus any new table entries. */
   private measure(partitionKey: string, explicitHashKey: string | undefined, dataLength: number): number {
     let increment = 0;
-    let pkIndex: number;
-    const known = this.knownPartitionKeys.get(partitionKey);
-    this.measuredPartitionKey = known;
-    if (known !== undefined && known.container === this.container) {
-      pkIndex = known.index;
+    let pkIndex = -1;
+    let length = -1;
+    if (this.rememberKeys) {
+      const known = this.knownPartitionKeys.get(partitionKey);
+      this.measuredPartitionKey = known;
+      if (known !== undefined) {
+        if (known.container === this.container) pkIndex = known.index;
+        else length = known.byteLength;
+      }
     } else {
-      let length: number;
-      if (known === undefined) {
+      pkIndex = this.containerKeys.get(partitionKey) ?? -1;
+    }
+    if (pkIndex < 0) {
+      // New to this container: it adds a key table entry.
+      if (length < 0) {
         validatePartitionKey(partitionKey);
-        length = Buffer.byteLength(partitionKey, 'utf8');
-      } else {
-        length = known.byteLength;
+        length = utf8ByteLength(partitionKey);
       }
       this.measuredPartitionKeyByteLength = length;
-      pkIndex = this.partitionKeys.length;
+      pkIndex = this.partitionKeyStrings.length;
       increment += 1 + varintSize(length) + length;
     }
     let ehkIndex = -1;
@@ -280,6 +330,13 @@ let _prefetchSink = 0;
 function touch(data: Uint8Array): number {
   const length = data.length;
   return length === 0 ? 0 : data[0]! ^ data[length - 1]!;
+}
+
+/** UTF-8 length; short ASCII keys (the usual ones) without a call into C++. */
+function utf8ByteLength(value: string): number {
+  const length = value.length;
+  for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.byteLength(value, 'utf8');
+  return length;
 }
 
 /** Bytes of one Record message (without its own tag and length prefix). */

@@ -120,6 +120,34 @@ describe('RecordAggregator', () => {
     for (const k of ['pk1', 'pk1', 'pk2']) expect(single.add(rec(k, 1))[0]!.explicitHashKey).toBe(partitionKeyToHashKey(k).toString());
   });
 
+  it('writes the same bytes whether keys repeat across containers or not (it stops and starts remembering them)', () => {
+    const aggregator = new RecordAggregator<number>({ maxCount: 40 });
+    // The builder's mode is private; peeked at only to prove both modes ran.
+    const remembering = () => (aggregator as unknown as { builder: { rememberKeys: boolean } }).builder.rememberKeys;
+    const modes = new Set<boolean>();
+    let n = 0;
+    const check = (c: AggregatedRecord<number>) => {
+      if (c.aggregated) expect(hex(c.data)).toBe(hex(encodeAggregatedRecord(c.userRecords)));
+      expect(c.explicitHashKey).toBe(c.userRecords[0]!.explicitHashKey ?? partitionKeyToHashKey(c.userRecords[0]!.partitionKey).toString());
+    };
+    const put = (partitionKey: string, extra: Partial<AggregatorUserRecord<number>> = {}) => {
+      aggregator.add(rec(partitionKey, 1 + (n % 7), { context: n++, ...extra })).forEach(check);
+      modes.add(remembering());
+    };
+    // Unique keys (ids), then a small key space (with non-ASCII keys and explicit hash keys), then ids again.
+    for (let i = 0; i < 40 * 10; i++) put(`order-${i}`);
+    expect(remembering()).toBe(false);
+    for (let i = 0; i < 40 * 80; i++) put(i % 3 === 0 ? `clé-${i % 20}` : `k${i % 20}`, i % 5 === 0 ? { explicitHashKey: String(i % 9) } : {});
+    expect(remembering()).toBe(true);
+    // Validation still happens for keys met for the first time in either mode.
+    expect(() => aggregator.add(rec('', 1))).toThrow(InvalidPartitionKeyError);
+    for (let i = 0; i < 40 * 10; i++) put(`user-${i}-${'x'.repeat(i % 300 === 0 ? 300 : 0)}`.slice(0, 256));
+    expect(modes).toEqual(new Set([true, false]));
+    expect(() => aggregator.add(rec('x'.repeat(257), 1))).toThrow(InvalidPartitionKeyError);
+    const last = aggregator.flush();
+    if (last) check(last);
+  });
+
   it('carries contexts through in order (index = sub-sequence number)', () => {
     const aggregator = new RecordAggregator<number>();
     for (let i = 0; i < 5; i++) aggregator.add(rec(`k${i % 2}`, 3, { context: i }));
