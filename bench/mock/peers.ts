@@ -27,7 +27,7 @@ export async function startChildTarget(which: 'ours' | 'kinesalite' | 'noop', na
   const child = spawn(process.execPath, ['--conditions=@kinesis-kit/source', '--import', 'tsx', path.join(here, 'server-child.ts'), which], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const waiting: ((line: string) => void)[] = [];
+  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
   let buffered = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -36,13 +36,17 @@ export async function startChildTarget(which: 'ours' | 'kinesalite' | 'noop', na
     while ((nl = buffered.indexOf('\n')) >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      waiting.shift()?.(line);
+      waiting.shift()?.resolve(line);
     }
+  });
+  // One exit listener for every pending reply (a listener per request would pile up).
+  child.once('exit', (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`${which} exited with ${code}`));
   });
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
-      waiting.push(resolve);
-      child.once('exit', (code) => reject(new Error(`${which} exited with ${code}`)));
+      if (child.exitCode !== null) reject(new Error(`${which} exited with ${child.exitCode}`));
+      else waiting.push({ resolve, reject });
     });
   const ready = await nextLine();
   if (!ready.startsWith('READY ')) throw new Error(`${which}: unexpected ${ready}`);

@@ -12,8 +12,8 @@ import { varintSize, writeVarint } from './varint.js';
  * fields in field-number order, `partition_key_index` always written, `explicit_hash_key_index`
  * only for records that have an explicit hash key.
  *
- * Validation is split for speed: the builder validates a partition key the first time it meets it
- * (a key it knows was validated already), before changing anything; the caller validates data
+ * Validation is split for speed: the builder validates a partition key when it first meets it in a
+ * container (unless it remembers the key from an earlier one), before changing anything; the caller validates data
  * and passes explicit hash keys already in canonical decimal form (ASCII).
  */
 const INITIAL_CAPACITY = 256;
