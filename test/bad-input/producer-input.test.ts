@@ -8,6 +8,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate, type UserRecord } from '@kinesis-kit/aggregation';
+import { InMemoryMetricsSink } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import {
   InvalidRecordError,
@@ -80,6 +81,7 @@ describe('bad input: producer options', () => {
     ['logger a string', { ...base, logger: 'console' }, 'logger'],
     ['clock a number', { ...base, clock: 5 }, 'clock'],
     ['metrics a string', { ...base, metrics: 'cloudwatch' }, 'metrics'],
+    ['metricsSink (renamed to metrics)', { ...base, metricsSink: new InMemoryMetricsSink() }, 'metricsSink'],
   ];
 
   it.each(table)('%s -> ProducerConfigError(%#)', (_name, options, field) => {

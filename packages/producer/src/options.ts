@@ -194,6 +194,7 @@ const ENUMS = {
 export function resolveProducerOptions(options: KinesisProducerOptions): ResolvedProducerOptions {
   if (typeof options !== 'object' || options === null) throw new ProducerConfigError('options', 'must be an object');
   const { streamName, streamArn } = options;
+  if ('metricsSink' in options) throw new ProducerConfigError('metricsSink', 'is now called metrics (the same name as in the consumer)');
   if (streamName === undefined && streamArn === undefined) throw new ProducerConfigError('streamName', 'streamName or streamArn is required');
   if (streamName !== undefined && streamArn !== undefined) throw new ProducerConfigError('streamArn', 'give streamName or streamArn, not both');
   if (streamName !== undefined && !isKinesisName(streamName)) {
