@@ -1,23 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LeaseAcquiredEvent, LeaseLostEvent } from '@kinesis-kit/consumer';
-import { Fleet, seedLeases, startDynalite, uniqueTableName, type DynaliteHandle, type FleetWorker } from './harness.js';
+import { type Fleet, type FleetWorker, seedLeases, useFleetPerTest } from './harness.js';
 
-let dynalite: DynaliteHandle;
+const newFleet = useFleetPerTest();
 let fleet: Fleet;
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite.close();
-});
-afterEach(async () => {
-  await fleet.stopAll();
-  fleet.destroy();
-});
-
 async function startFleet(workerCount: number, leaseCount: number, options: Parameters<Fleet['addWorker']>[1] = {}): Promise<FleetWorker[]> {
-  fleet = new Fleet(dynalite.endpoint, uniqueTableName());
+  fleet = newFleet();
   const first = fleet.addWorker('worker-0', options);
   await first.coordinator.start(); // creates the table
   await seedLeases(fleet.table, leaseCount);
@@ -141,7 +130,7 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
   });
 
   it('respects maxLeasesForWorker and reports the spillover', async () => {
-    fleet = new Fleet(dynalite.endpoint, uniqueTableName());
+    fleet = newFleet();
     const w = fleet.addWorker('capped', { maxLeasesForWorker: 5 });
     await w.coordinator.start();
     await seedLeases(fleet.table, 12);

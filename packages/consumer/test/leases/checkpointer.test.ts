@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import {
@@ -7,27 +7,16 @@ import {
   LeaseLostError,
   type ShardCheckpointer,
 } from '@kinesis-kit/consumer';
-import { Fleet, seedLeases, shardId, startDynalite, throttled, uniqueTableName, type DynaliteHandle, type FleetWorker } from './harness.js';
+import { type Fleet, type FleetWorker, seedLeases, shardId, throttled, useFleetPerTest } from './harness.js';
 
-let dynalite: DynaliteHandle;
+const newFleet = useFleetPerTest();
 let fleet: Fleet;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite.close();
-});
-afterEach(async () => {
-  await fleet.stopAll();
-  fleet.destroy();
-});
 
 const SEQ = (n: number): string => (49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_800n + BigInt(n)).toString();
 
 /** One worker holding one lease (shardId-000000000000) and its checkpointer. */
 async function holdOne(leases = 1): Promise<{ w: FleetWorker; cp: ShardCheckpointer }> {
-  fleet = new Fleet(dynalite.endpoint, uniqueTableName('cp'));
+  fleet = newFleet('cp');
   const w = fleet.addWorker('worker-a');
   await w.coordinator.start();
   await seedLeases(fleet.table, leases);

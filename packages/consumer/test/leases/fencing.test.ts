@@ -1,25 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InMemoryMetricsSink } from '@kinesis-kit/core';
 import { LeaseLostError, type LeaseAcquiredEvent, type LeaseLostEvent, type LeaseRenewalFailedEvent } from '@kinesis-kit/consumer';
-import { Fleet, seedLeases, shardId, startDynalite, throttled, uniqueTableName, type DynaliteHandle, type FleetWorker } from './harness.js';
+import { type Fleet, type FleetWorker, seedLeases, shardId, throttled, useFleetPerTest } from './harness.js';
 
-let dynalite: DynaliteHandle;
+const newFleet = useFleetPerTest();
 let fleet: Fleet;
 
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite.close();
-});
-afterEach(async () => {
-  await fleet.stopAll();
-  fleet.destroy();
-});
-
 async function oneWorker(leases: number, options: Parameters<Fleet['addWorker']>[1] = {}): Promise<FleetWorker> {
-  fleet = new Fleet(dynalite.endpoint, uniqueTableName('fence'));
+  fleet = newFleet('fence');
   const w = fleet.addWorker('worker-a', options);
   await w.coordinator.start();
   await seedLeases(fleet.table, leases);

@@ -3,9 +3,11 @@
  * middleware that counts requests (and can inject faults), and a fleet of coordinators on one
  * ManualClock that advances in small steps, letting real I/O finish between steps.
  */
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { ManualClock, seededRandom } from '@kinesis-kit/core';
 import { LeaseCoordinator, LeaseTable, type LeaseCoordinatorOptions } from '@kinesis-kit/consumer';
+import { startStandaloneDynamoDb, type StandaloneDynamoDb } from '@kinesis-kit/mock';
 
 /** dynalite on a loopback port (the mock package's standalone DynamoDB). */
 export { startStandaloneDynamoDb as startDynalite, type StandaloneDynamoDb as DynaliteHandle } from '@kinesis-kit/mock';
@@ -168,4 +170,28 @@ let tableSeq = 0;
 export function uniqueTableName(prefix = 'leases'): string {
   tableSeq += 1;
   return `${prefix}-${process.pid}-${tableSeq}`;
+}
+
+/**
+ * The hooks of a lease test file: one dynalite for the whole file, and after each test the fleet it
+ * made with the returned function stopped and destroyed.
+ */
+export function useFleetPerTest(): (tablePrefix?: string) => Fleet {
+  let dynalite: StandaloneDynamoDb | undefined;
+  let fleet: Fleet | undefined;
+  beforeAll(async () => {
+    dynalite = await startStandaloneDynamoDb();
+  });
+  afterAll(async () => {
+    await dynalite?.close();
+  });
+  afterEach(async () => {
+    const done = fleet;
+    fleet = undefined;
+    if (done) {
+      await done.stopAll();
+      done.destroy();
+    }
+  });
+  return (tablePrefix) => (fleet = new Fleet(dynalite!.endpoint, uniqueTableName(tablePrefix)));
 }

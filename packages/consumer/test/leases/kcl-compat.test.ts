@@ -3,26 +3,15 @@
  * and 3.x write them are read correctly and keep their unknown attributes through our writes; items
  * we write are read back by an independent decoder that follows kcl.md 1.2 to the letter.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parseLeaseKey } from '@kinesis-kit/consumer';
-import { Fleet, startDynalite, uniqueTableName, type DynaliteHandle } from './harness.js';
+import { type Fleet, useFleetPerTest } from './harness.js';
 
 type Item = Record<string, AttributeValue>;
 
-let dynalite: DynaliteHandle;
+const newFleet = useFleetPerTest();
 let fleet: Fleet;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite.close();
-});
-afterEach(async () => {
-  await fleet.stopAll();
-  fleet.destroy();
-});
 
 const SEQ_A = '49590338271490256608559692538361571095921575989136588898';
 const SEQ_B = '49590338271490256608559692540925702759324208523137515618';
@@ -181,7 +170,7 @@ async function rawGet(key: string): Promise<Item> {
 }
 
 async function seedKclTable(): Promise<void> {
-  fleet = new Fleet(dynalite.endpoint, uniqueTableName('kcl'));
+  fleet = newFleet('kcl');
   await fleet.table.ensureTable();
   for (const item of [...Object.values(KCL_ITEMS), ...NON_LEASE_ITEMS]) {
     await fleet.admin.client.send(new PutItemCommand({ TableName: fleet.table.tableName, Item: item }));
@@ -287,7 +276,7 @@ describe('reading a table written by the Java KCL', () => {
 
 describe('items written by kinesis-kit, read as the KCL reads them', () => {
   it('use exactly the KCL names and types through create, take, renew, checkpoint, prepare and release', async () => {
-    fleet = new Fleet(dynalite.endpoint, uniqueTableName('ours'));
+    fleet = newFleet('ours');
     await fleet.table.ensureTable();
     await fleet.table.createLeaseIfNotExists({
       leaseKey: 'shardId-000000000010',

@@ -4,28 +4,17 @@
  * takeable; an unreadable checkpoint is reset; unknown attributes survive; a row that changes
  * between the read and the write is left alone.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { findLeaseProblems, planLeaseRepair } from '@kinesis-kit/consumer';
-import { Fleet, startDynalite, uniqueTableName, type DynaliteHandle } from './harness.js';
+import { type Fleet, useFleetPerTest } from './harness.js';
 
 type Item = Record<string, AttributeValue>;
 
 const SEQ = '49590338271490256608559692538361571095921575989136588898';
 
-let dynalite: DynaliteHandle;
+const newFleet = useFleetPerTest();
 let fleet: Fleet;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-});
-afterAll(async () => {
-  await dynalite.close();
-});
-afterEach(async () => {
-  await fleet.stopAll();
-  fleet.destroy();
-});
 
 async function put(items: Item[]): Promise<void> {
   await fleet.table.ensureTable();
@@ -39,7 +28,7 @@ async function get(leaseKey: string): Promise<Item> {
 
 describe('lease table repair', () => {
   it('makes a row with a non-integer leaseCounter takeable and resets an unreadable checkpoint', async () => {
-    fleet = new Fleet(dynalite.endpoint, uniqueTableName('repair'));
+    fleet = newFleet('repair');
     await put([
       { leaseKey: { S: 'shardId-000000000000' }, leaseCounter: { S: 'twelve' }, leaseOwner: { S: 'gone' }, checkpoint: { S: SEQ }, checkpointSubSequenceNumber: { N: '0' } },
       {
@@ -84,7 +73,7 @@ describe('lease table repair', () => {
   });
 
   it('writes nothing when the row changed after it was read', async () => {
-    fleet = new Fleet(dynalite.endpoint, uniqueTableName('repair'));
+    fleet = newFleet('repair');
     await put([{ leaseKey: { S: 'shardId-000000000000' }, leaseCounter: { N: '3' }, leaseOwner: { S: 'w1' }, checkpoint: { S: 'garbage' } }]);
     const [item] = await fleet.table.scanItems();
     const plan = planLeaseRepair(item!)!;
@@ -101,7 +90,7 @@ describe('lease table repair', () => {
   });
 
   it('does not recreate a row deleted after it was read', async () => {
-    fleet = new Fleet(dynalite.endpoint, uniqueTableName('repair'));
+    fleet = newFleet('repair');
     await put([{ leaseKey: { S: 'shardId-000000000007' }, checkpoint: { S: SEQ } }]);
     const [item] = await fleet.table.scanItems();
     await fleet.table.deleteLease('shardId-000000000007');
