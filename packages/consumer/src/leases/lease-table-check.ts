@@ -3,7 +3,7 @@ import { isSentinel, isSequenceNumber } from '@kinesis-kit/aggregation';
 import { LeaseAttribute as A, LEASE_ENTITY_TYPE, parseCounter, type LeaseItem } from './lease-serializer.js';
 
 /**
- * Lease rows that workers cannot use, found and repaired for `kinesis-kit leases --check/--repair`.
+ * Lease rows that workers cannot use, listed by `kinesis-kit leases` and fixed by its `--repair`.
  * A hand-edited leaseCounter that is not an integer makes every worker skip the row (the shard is
  * never processed); a checkpoint that is neither a sequence number nor a sentinel stalls the shard
  * on GetShardIterator. Both look healthy in the table until someone wonders why a shard is silent.
