@@ -232,24 +232,16 @@ function skipField(wireType: number, field: number, depth: number, end: number):
  * fifth byte above 7; protobuf-java rejects negative sizes).
  */
 function readLength(end: number): number {
-  if (pos >= end) throw MALFORMED;
-  let b = buf[pos++]!;
-  if (b < 0x80) return b;
-  let value = b & 0x7f;
-  for (let shift = 7; shift < 28; shift += 7) {
-    if (pos >= end) throw MALFORMED;
-    b = buf[pos++]!;
-    value |= (b & 0x7f) << shift;
-    if (b < 0x80) return value;
-  }
-  if (pos >= end) throw MALFORMED;
-  b = buf[pos++]!;
-  if (b > 7) throw MALFORMED;
-  return value | (b << 28);
+  return readVarint32(end, 7);
 }
 
 /** A tag: a varint of at most 5 bytes that fits in 32 bits (protobufjs 8 rejects anything longer). */
 function readTag(end: number): number {
+  return readVarint32(end, 0x0f);
+}
+
+/** A varint of at most 5 bytes whose fifth byte (bits 28 and up) is at most `maxFifthByte`, unsigned. */
+function readVarint32(end: number, maxFifthByte: number): number {
   if (pos >= end) throw MALFORMED;
   let b = buf[pos++]!;
   if (b < 0x80) return b;
@@ -262,7 +254,7 @@ function readTag(end: number): number {
   }
   if (pos >= end) throw MALFORMED;
   b = buf[pos++]!;
-  if (b > 0x0f) throw MALFORMED;
+  if (b > maxFifthByte) throw MALFORMED;
   return (value | (b << 28)) >>> 0;
 }
 
