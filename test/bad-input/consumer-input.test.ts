@@ -8,7 +8,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import {
   ConsumerConfigError,
@@ -23,10 +22,9 @@ import {
   type KinesisConsumerOptions,
   type ShardRecordProcessor,
 } from '@kinesis-kit/consumer';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { FAST_LEASES, until } from '../../packages/consumer/test/consumer/harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FAST_LEASES, until, useBackendPerTest, type Backend } from '../../packages/consumer/test/consumer/harness.js';
 
 // ---- options -------------------------------------------------------------------------------------
 
@@ -236,38 +234,26 @@ const BAD_CHECKPOINTS: BadCheckpoint[] = [
 ];
 
 describe('bad input: checkpoints through a running consumer (mock)', () => {
-  let server: MockServer | undefined;
-  let kinesis: KinesisClient | undefined;
-  let dynamoDb: DynamoDBClient | undefined;
-  const consumers: KinesisConsumer[] = [];
-
-  afterEach(async () => {
-    for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
-    kinesis?.destroy();
-    dynamoDb?.destroy();
-    await server?.close();
-  });
+  const backends = useBackendPerTest();
+  let backend: Backend | undefined;
 
   function consumer(workerId: string, processorFactory: (shardId: string) => ShardRecordProcessor): KinesisConsumer {
     const c = new KinesisConsumer({
       applicationName: APP,
       streamName: STREAM,
-      kinesisClient: kinesis!,
-      dynamoDbClient: dynamoDb!,
+      kinesisClient: backend!.kinesis,
+      dynamoDbClient: backend!.dynamoDb,
       workerId,
       initialPosition: 'TRIM_HORIZON',
       leaseManagement: FAST_LEASES,
       processorFactory,
     });
-    consumers.push(c);
-    return c;
+    return backends.track(c);
   }
 
   it('rejects each bad checkpoint with its typed error, writes none of them, keeps good ones working, and a restart resumes after the last good one', async () => {
-    server = await startMockServer({ limits: false });
-    const config = { ...server.clientConfig(), maxAttempts: 1 };
-    kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
-    dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
+    backend = await backends.start({ limits: false });
+    const { kinesis, dynamoDb } = backend;
     await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
     const table = new LeaseTable({ client: dynamoDb, tableName: APP });
     await produceContainer(kinesis, 'first', 30);

@@ -8,15 +8,13 @@
  * keeps processing the good shards around such rows, takes the lease of an unknown owner that
  * never renews after failover, and leaves attributes it does not know untouched.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, KinesisClient, ListShardsCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, ListShardsCommand, PutRecordCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { MemoryLogger } from '@kinesis-kit/core';
 import { decodeLeaseItem, findLeaseProblems, KinesisConsumer, LeaseTable, planLeaseRepair, type DecodeResult, type LeaseItem } from '@kinesis-kit/consumer';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
-import { until } from '../../packages/consumer/test/consumer/harness.js';
+import { describe, expect, it } from 'vitest';
+import { until, useBackendPerTest } from '../../packages/consumer/test/consumer/harness.js';
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: string | number): AttributeValue => ({ N: String(n) });
@@ -97,24 +95,12 @@ describe('bad input: lease rows, decoded', () => {
 
 // ---- on the mock -----------------------------------------------------------------------------
 
-let server: MockServer | undefined;
+const backends = useBackendPerTest();
 let kinesis: KinesisClient | undefined;
 let dynamoDb: DynamoDBClient | undefined;
-const consumers: KinesisConsumer[] = [];
-
-afterEach(async () => {
-  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
-  kinesis?.destroy();
-  dynamoDb?.destroy();
-  await server?.close();
-  server = undefined;
-});
 
 async function backend(): Promise<void> {
-  server = await startMockServer({ limits: false });
-  const config = { ...server.clientConfig(), maxAttempts: 1 };
-  kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
-  dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
+  ({ kinesis, dynamoDb } = await backends.start({ limits: false }));
 }
 
 async function rawItem(tableName: string, leaseKey: string): Promise<LeaseItem | undefined> {
@@ -208,7 +194,7 @@ describe('bad input: lease rows in a real table (mock DynamoDB)', () => {
         delivered.set(shardId, list);
       },
     });
-    consumers.push(c);
+    backends.track(c);
     c.on('leaseAcquired', ({ lease }) => {
       acquired.push(lease.shardId);
     });

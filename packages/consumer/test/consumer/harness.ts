@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { afterEach } from 'vitest';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
@@ -22,14 +23,43 @@ export async function startBackend(options: { limits?: boolean } = {}): Promise<
   const config = { ...server.clientConfig(), maxAttempts: 1 };
   const kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
   const dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
+  let closing: Promise<void> | undefined;
   return {
     server,
     kinesis,
     dynamoDb,
-    close: async () => {
-      kinesis.destroy();
-      dynamoDb.destroy();
-      await server.close();
+    // Idempotent: a test may close it itself (to check for leaked handles) before the afterEach hook.
+    close: () =>
+      (closing ??= (async () => {
+        kinesis.destroy();
+        dynamoDb.destroy();
+        await server.close();
+      })()),
+  };
+}
+
+/** What a test starts that must be stopped after it (a consumer). */
+export interface Stoppable {
+  stop(options: { timeoutMillis: number }): Promise<unknown>;
+}
+
+/**
+ * The hooks of a consumer test file: after each test, the consumers it passed to `track` are
+ * stopped and the backend it made with `start` is closed.
+ */
+export function useBackendPerTest(): { start(options?: { limits?: boolean }): Promise<Backend>; track<C extends Stoppable>(consumer: C): C } {
+  let backend: Backend | undefined;
+  const consumers: Stoppable[] = [];
+  afterEach(async () => {
+    for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
+    await backend?.close();
+    backend = undefined;
+  });
+  return {
+    start: async (options) => (backend = await startBackend(options)),
+    track: (consumer) => {
+      consumers.push(consumer);
+      return consumer;
     },
   };
 }

@@ -1,18 +1,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, type KinesisConsumerOptions, type ProcessingErrorInfo } from '../../src/index.js';
-import { createStream, decode, Deliveries, FAST_LEASES, produce, startBackend, until, type Backend } from './harness.js';
+import { createStream, decode, Deliveries, FAST_LEASES, produce, useBackendPerTest, until, type Backend } from './harness.js';
 
-let backend: Backend | undefined;
-const consumers: KinesisConsumer[] = [];
-
-afterEach(async () => {
-  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
-  await backend?.close();
-  backend = undefined;
-});
+const backends = useBackendPerTest();
 
 function consumer(b: Backend, options: Partial<KinesisConsumerOptions> & Pick<KinesisConsumerOptions, 'applicationName' | 'streamName'>): KinesisConsumer {
   const c = new KinesisConsumer({
@@ -22,14 +15,14 @@ function consumer(b: Backend, options: Partial<KinesisConsumerOptions> & Pick<Ki
     leaseManagement: FAST_LEASES,
     ...options,
   });
-  consumers.push(c);
+  backends.track(c);
   return c;
 }
 
 describe('KinesisConsumer with polling, against the mock (limits on)', () => {
   it('delivers every aggregated record once, in order per key, checkpoints, and leaves no handle open', async () => {
     const before = activeResources();
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'orders', 2);
     const put = await produce(backend, 'orders', 20, 50);
     const deliveries = new Deliveries();
@@ -58,7 +51,6 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
     );
 
     await c.stop();
-    consumers.length = 0;
     // The lease table holds the KCL's items: checkpoints are sequence numbers, owners released.
     const items = (await backend.dynamoDb.send(new ScanCommand({ TableName: 'orders-app' }))).Items ?? [];
     expect(items).toHaveLength(2);
@@ -67,12 +59,11 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
       expect(item.leaseOwner).toBeUndefined();
     }
     await backend.close();
-    backend = undefined;
     expect(await leakedResources(before)).toEqual({});
   });
 
   it('resumes after a restart from a checkpoint in the middle of an aggregated record', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'one', 1);
     await produce(backend, 'one', 1, 200);
     let checkpointed: UserRecord | undefined;
@@ -102,7 +93,7 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
   });
 
   it('retries a throwing processor with backoff and loses nothing', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'flaky', 2);
     const put = await produce(backend, 'flaky', 10, 30);
     const deliveries = new Deliveries();
@@ -134,7 +125,7 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
   });
 
   it('hands records to onFailure and skips them only after maxRetries', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'poison', 1);
     const put = await produce(backend, 'poison', 1, 20);
     const failed: number[] = [];
@@ -164,7 +155,7 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
   });
 
   it('restarts a shard consumer whose processor factory threw, so a held shard is never left idle', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'factory', 1);
     const put = await produce(backend, 'factory', 5, 10);
     const deliveries = new Deliveries();

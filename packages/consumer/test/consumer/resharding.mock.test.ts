@@ -1,16 +1,9 @@
 import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
-import { createStream, Deliveries, FAST_LEASES, produce, startBackend, until, type Backend } from './harness.js';
+import { createStream, Deliveries, FAST_LEASES, produce, useBackendPerTest, until } from './harness.js';
 
-let backend: Backend | undefined;
-const consumers: KinesisConsumer[] = [];
-
-afterEach(async () => {
-  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
-  await backend?.close();
-  backend = undefined;
-});
+const backends = useBackendPerTest();
 
 async function openShards(kinesis: KinesisClient, streamName: string) {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
@@ -22,7 +15,7 @@ async function openShards(kinesis: KinesisClient, streamName: string) {
 
 describe('resharding with two workers (mock, limits on)', () => {
   it('follows a split and a merge: parents before children, per-key order, nothing lost, parents cleaned up', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     const b = backend;
     await createStream(b, 'reshard', 2);
     const deliveries = new Deliveries();
@@ -48,7 +41,7 @@ describe('resharding with two workers (mock, limits on)', () => {
       c.on('shardEnded', ({ shardId }) => {
         ended.set(shardId, ++tick);
       });
-      consumers.push(c);
+      backends.track(c);
       return c;
     };
     const workers = [make('w1'), make('w2')];

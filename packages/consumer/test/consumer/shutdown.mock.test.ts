@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, LeaseLostError, LeaseTable, type Checkpointer, type KinesisConsumerOptions, type ShardRecordProcessor } from '../../src/index.js';
-import { createStream, Deliveries, FAST_LEASES, produce, startBackend, until, type Backend } from './harness.js';
+import { createStream, Deliveries, FAST_LEASES, produce, useBackendPerTest, until, type Backend } from './harness.js';
 
-let backend: Backend | undefined;
-const consumers: KinesisConsumer[] = [];
-
-afterEach(async () => {
-  for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
-  await backend?.close();
-  backend = undefined;
-});
+const backends = useBackendPerTest();
 
 interface Calls {
   lifecycle: string[];
@@ -44,13 +37,13 @@ function make(b: Backend, workerId: string, deliveries: Deliveries, calls: Calls
     }),
     ...extra,
   });
-  consumers.push(c);
+  backends.track(c);
   return c;
 }
 
 describe('stop and lease loss (mock)', () => {
   it('a graceful stop calls shutdownRequested, releases the leases, and the peer takes over without duplicates', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'stop', 2);
     const deliveries = new Deliveries();
     const calls: Calls = { lifecycle: [] };
@@ -86,7 +79,7 @@ describe('stop and lease loss (mock)', () => {
   });
 
   it('a lease taken by another worker ends with leaseLost, and its checkpoints are refused', async () => {
-    backend = await startBackend();
+    const backend = await backends.start();
     await createStream(backend, 'stop', 1);
     const deliveries = new Deliveries();
     const calls: Calls = { lifecycle: [] };
