@@ -6,10 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import http from 'node:http';
+import type http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startDoNothingServer } from '../do-nothing-server.js';
 
 const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -151,45 +152,8 @@ export async function startKinesisLocal(streams: string): Promise<Target> {
   };
 }
 
-/** Answers PutRecords (one entry per record sent) and GetRecords (a fixed batch) without storing anything. */
+/** The shared do-nothing endpoint (bench/do-nothing-server.ts) with 4 shards and a fixed GetRecords batch. */
 export async function startDoNothing(recordBytes: number, batch: number): Promise<Target> {
-  const seq = '49000000000000000000000000000000000000000000000000000001';
-  const entry = `{"SequenceNumber":"${seq}","ShardId":"shardId-000000000000"}`;
-  const data = Buffer.alloc(recordBytes, 0x61).toString('base64');
-  const now = Date.now() / 1000;
-  const record = `{"SequenceNumber":"${seq}","ApproximateArrivalTimestamp":${now},"Data":"${data}","PartitionKey":"pk-0"}`;
-  const getBody = Buffer.from(`{"Records":[${new Array<string>(batch).fill(record).join(',')}],"NextShardIterator":"it","MillisBehindLatest":0}`);
-  const listShards = JSON.stringify({ Shards: [0, 1, 2, 3].map((i) => ({ ShardId: `shardId-00000000000${i}` })) });
-  const json = (res: http.ServerResponse, body: string | Buffer) => {
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const body = Buffer.concat(chunks).toString('latin1');
-      if (target.endsWith('.PutRecords')) {
-        const n = body.split('"PartitionKey"').length - 1;
-        json(res, `{"FailedRecordCount":0,"Records":[${new Array<string>(n).fill(entry).join(',')}]}`);
-      } else if (target.endsWith('.GetRecords')) json(res, getBody);
-      else if (target.endsWith('.GetShardIterator')) json(res, '{"ShardIterator":"it"}');
-      else if (target.endsWith('.ListShards')) json(res, listShards);
-      else if (target.endsWith('.DescribeStreamSummary')) json(res, '{"StreamDescriptionSummary":{"StreamStatus":"ACTIVE"}}');
-      else json(res, '{}');
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    name: 'do-nothing server',
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const server = await startDoNothingServer({ shardCount: 4, getRecordsBatch: batch, recordBytes });
+  return { name: 'do-nothing server', ...server };
 }

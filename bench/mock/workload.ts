@@ -1,24 +1,17 @@
 /** The client-side loops the mock benchmark runs against every target. */
-import http from 'node:http';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  KinesisClient,
   ListShardsCommand,
   PutRecordsCommand,
+  type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { keepAliveKinesisClient } from '../kinesis-client.js';
 
 export function keepAliveClient(endpoint: string, maxSockets = 16): KinesisClient {
-  return new KinesisClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets }) }),
-  });
+  return keepAliveKinesisClient(endpoint, maxSockets);
 }
 
 /** Creates the stream if needed and waits until it is ACTIVE. */

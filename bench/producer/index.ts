@@ -15,7 +15,7 @@
  * acknowledged bytes are derived as bytes put - producer.outstandingBytes - bytes of failed records.
  *
  * Files: workload.ts (records, client, plain loop), server-child.ts (mock or do-nothing server, by
- * mode), do-nothing.ts (the do-nothing endpoint), rss-child.ts (row 4, fresh process), profile.ts
+ * mode; the do-nothing endpoint is ../do-nothing-server.ts, shared with bench/mock), rss-child.ts (row 4, fresh process), profile.ts
  * (the limits-off producer row alone, for `node --cpu-prof`; not run by the suite).
  */
 import { execFile, spawn } from 'node:child_process';

@@ -6,7 +6,7 @@
  */
 import readline from 'node:readline';
 import { startMockServer } from '@kinesis-kit/mock';
-import { startDoNothingServer } from './do-nothing.js';
+import { startDoNothingServer } from '../do-nothing-server.js';
 
 const mode = process.argv[2];
 const shards = Number(process.argv[3] ?? 4);

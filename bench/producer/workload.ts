@@ -1,7 +1,6 @@
 /** Shared pieces of the producer benchmark: the client, the records, the plain PutRecords loop. */
-import http from 'node:http';
-import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { keepAliveKinesisClient } from '../kinesis-client.js';
 
 export const RECORD_BYTES = 100;
 export const DISTINCT_KEYS = 100_000;
@@ -13,13 +12,7 @@ export const recordData = (i: number): Buffer => payloads[i & 15]!;
 
 /** One client for both sides: HTTP/1.1 keep-alive, SDK retries off (as the producer asks). */
 export function benchClient(endpoint: string, maxSockets = 24): KinesisClient {
-  return new KinesisClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
-    maxAttempts: 1,
-    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets }) }),
-  });
+  return keepAliveKinesisClient(endpoint, maxSockets);
 }
 
 export interface PlainResult {
