@@ -1,4 +1,4 @@
-import type { LeaseAcquiredEvent, LeaseLostEvent, LeaseReleasedEvent, LeaseRenewalFailedEvent, TakerFailedEvent, TakerRunEvent } from '../leases/events.js';
+import type { LeaseCoordinatorEvents } from '../leases/events.js';
 import type { ProcessingErrorInfo, RecordsSkippedInfo } from '../processing/batch-delivery.js';
 import type { ShardConsumerState } from '../processing/shard-consumer-state.js';
 import type { RetrievalErrorInfo } from '../retrieval/records-fetcher.js';
@@ -36,8 +36,11 @@ export interface ConsumerErrorEvent {
   error: Error;
 }
 
-/** Events of the KinesisConsumer (`consumer.on(name, fn)` returns a remover; listener errors are isolated). */
-export interface KinesisConsumerEvents {
+/**
+ * Events of the KinesisConsumer (`consumer.on(name, fn)` returns a remover; listener errors are
+ * isolated): its own, plus every lease coordinator event, passed on as is.
+ */
+export interface KinesisConsumerEvents extends LeaseCoordinatorEvents {
   shardStateChanged: ShardStateChangedEvent;
   shardEnded: ShardEndedEvent;
   processingError: ProcessingErrorInfo;
@@ -45,10 +48,4 @@ export interface KinesisConsumerEvents {
   retrievalError: RetrievalErrorInfo;
   shardSync: ShardSyncEvent;
   error: ConsumerErrorEvent;
-  leaseAcquired: LeaseAcquiredEvent;
-  leaseLost: LeaseLostEvent;
-  leaseReleased: LeaseReleasedEvent;
-  leaseRenewalFailed: LeaseRenewalFailedEvent;
-  takerRun: TakerRunEvent;
-  takerFailed: TakerFailedEvent;
 }
