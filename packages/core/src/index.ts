@@ -22,6 +22,7 @@ export {
 } from './metrics.js';
 export { seededRandom } from './random.js';
 export { Semaphore } from './semaphore.js';
+export { TokenBucket } from './token-bucket.js';
 export {
   isKinesisName,
   isStreamArn,

@@ -1,7 +1,7 @@
 import { formatHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from '@kinesis-kit/aggregation';
+import { TokenBucket } from '@kinesis-kit/core';
 import { RecordLog } from './record-log.js';
 import { formatWithPrefix, sequenceNumberPrefix } from './sequence-number.js';
-import { TokenBucket } from './token-bucket.js';
 import { hashKeyToHex } from './hash-routing.js';
 import type { Limits } from './limits.js';
 

@@ -1,10 +1,9 @@
-import type { Clock, Logger } from '@kinesis-kit/core';
+import { TokenBucket, type Clock, type Logger } from '@kinesis-kit/core';
 import type { SubscriptionRequest } from './api/context.js';
 import type { KinesisEngine } from './engine.js';
 import { AwsErrorName, resourceInUse } from './errors.js';
 import { eventMessage, exceptionMessage } from './event-stream.js';
 import type { ConsumerState, ShardListener, ShardState, StreamState } from './model.js';
-import { TokenBucket } from './token-bucket.js';
 
 /** Where a subscription writes its event-stream frames (an HTTP/1.1 or HTTP/2 response). */
 export interface SubscriptionSink {

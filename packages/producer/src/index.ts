@@ -12,5 +12,5 @@ export {
   type ProducerErrorContext,
 } from './errors.js';
 export { ProducerMetricName } from './metrics.js';
-export { ShardRateLimiter, TokenBucket, type ShardRateLimitOptions } from './rate-limiter.js';
+export { ShardRateLimiter, type ShardRateLimitOptions } from './rate-limiter.js';
 export type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';

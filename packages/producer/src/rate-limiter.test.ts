@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ShardRateLimiter, TokenBucket } from './rate-limiter.js';
-
-describe('TokenBucket', () => {
-  it('starts full, refills at its rate and never beyond capacity', () => {
-    const b = new TokenBucket(100, 50, 0);
-    expect(b.available(0)).toBe(50);
-    b.take(50);
-    expect(b.available(100)).toBeCloseTo(10);
-    expect(b.available(10_000)).toBe(50);
-  });
-});
+import { ShardRateLimiter } from './rate-limiter.js';
 
 describe('ShardRateLimiter', () => {
   it('allows rateLimit% of a shard: 1500 records/s at 150%', () => {

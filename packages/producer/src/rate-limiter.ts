@@ -1,31 +1,4 @@
-/**
- * Token bucket on a monotonic clock (ms). Starts full; refills continuously up to `capacity`.
- */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    readonly ratePerSecond: number,
-    readonly capacity: number,
-    now: number,
-  ) {
-    this.tokens = capacity;
-    this.last = now;
-  }
-
-  available(now: number): number {
-    if (now > this.last) {
-      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.ratePerSecond) / 1000);
-      this.last = now;
-    }
-    return this.tokens;
-  }
-
-  take(n: number): void {
-    this.tokens -= n;
-  }
-}
+import { TokenBucket } from '@kinesis-kit/core';
 
 export interface ShardRateLimitOptions {
   /** KPL RateLimit, percent of the shard limit. */
@@ -56,8 +29,8 @@ export class ShardRateLimiter {
   /** Takes one record and `size` bytes if both are available. */
   tryTake(size: number, now: number): boolean {
     if (this.records.available(now) < 1 || this.bytes.available(now) < size) return false;
-    this.records.take(1);
-    this.bytes.take(size);
+    this.records.takeDebt(1, now);
+    this.bytes.takeDebt(size, now);
     return true;
   }
 }

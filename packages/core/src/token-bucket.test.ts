@@ -10,6 +10,14 @@ describe('TokenBucket', () => {
     expect(b.available(10_000)).toBe(100);
   });
 
+  it('never refills beyond its capacity after a take', () => {
+    const b = new TokenBucket(100, 50, 0);
+    expect(b.available(0)).toBe(50);
+    b.takeDebt(50, 0);
+    expect(b.available(100)).toBeCloseTo(10);
+    expect(b.available(10_000)).toBe(50);
+  });
+
   it('lets a forced take go into debt and reports the wait', () => {
     const b = new TokenBucket(1000, 1000, 0);
     b.takeDebt(3000, 0);
