@@ -1,6 +1,7 @@
 import { AGGREGATION_FIXED_OVERHEAD, MAGIC_LENGTH, Tag } from './format.js';
 import { partitionKeyToHashKey, validatePartitionKey } from './hash-key.js';
 import { md5 } from './md5.js';
+import { utf8ByteLength } from './utf8.js';
 import { varintSize, writeVarint } from './varint.js';
 
 /**
@@ -330,13 +331,6 @@ let _prefetchSink = 0;
 function touch(data: Uint8Array): number {
   const length = data.length;
   return length === 0 ? 0 : data[0]! ^ data[length - 1]!;
-}
-
-/** UTF-8 length; short ASCII keys (the usual ones) without a call into C++. */
-function utf8ByteLength(value: string): number {
-  const length = value.length;
-  for (let i = 0; i < length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.byteLength(value, 'utf8');
-  return length;
 }
 
 /** Bytes of one Record message (without its own tag and length prefix). */

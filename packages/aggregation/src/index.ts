@@ -38,6 +38,7 @@ export {
 export { AGGREGATED_RECORD_MAGIC, AGGREGATION_FIXED_OVERHEAD, hasAggregatedRecordMagic } from './format.js';
 export { validateUserRecordInput, type UserRecordInput } from './user-record-input.js';
 export { encodeAggregatedRecord } from './encode.js';
+export { utf8ByteLength } from './utf8.js';
 export {
   AGGREGATED_PARTITION_KEY,
   RECORD_AGGREGATOR_DEFAULTS,

@@ -1,4 +1,4 @@
-import type { AggregatedRecord } from '@kinesis-kit/aggregation';
+import { utf8ByteLength, type AggregatedRecord } from '@kinesis-kit/aggregation';
 import { partitionKeyHashWords, wordsToHashKey } from './hash-key-words.js';
 import type { Attempt, ProducerRecord, UserRecordResult } from './types.js';
 
@@ -94,14 +94,8 @@ export interface Container {
   expiration: number;
 }
 
-function byteLength(s: string): number {
-  // Fast path for ASCII keys, the common case.
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
-  return s.length;
-}
-
 export function recordBytes(partitionKey: string, data: Uint8Array): number {
-  return byteLength(partitionKey) + data.length;
+  return utf8ByteLength(partitionKey) + data.length;
 }
 
 export function containerFromAggregated(agg: AggregatedRecord<PendingRecord>, predictedShardId: string | undefined): Container {
@@ -118,7 +112,7 @@ export function containerFromAggregated(agg: AggregatedRecord<PendingRecord>, pr
     explicitHashKey: agg.explicitHashKey,
     data: agg.data,
     aggregated: agg.aggregated,
-    size: byteLength(agg.partitionKey) + agg.data.length,
+    size: utf8ByteLength(agg.partitionKey) + agg.data.length,
     predictedShardId,
     deadline,
     expiration,
