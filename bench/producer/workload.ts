@@ -4,6 +4,8 @@ import { keepAliveKinesisClient } from '../kinesis-client.js';
 
 export const RECORD_BYTES = 100;
 export const DISTINCT_KEYS = 100_000;
+/** Records per call, for the plain loop's PutRecords and the producer's putMany(). */
+export const RECORDS_PER_CALL = 500;
 const payloads = Array.from({ length: 16 }, (_, i) => Buffer.alloc(RECORD_BYTES, 0x61 + i));
 
 /** 100k distinct keys, base 36 (at most 4 characters). */
@@ -37,7 +39,7 @@ export async function plainLoop(client: KinesisClient, ms: number, warmupMs: num
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < end) {
-        const records = Array.from({ length: 500 }, () => {
+        const records = Array.from({ length: RECORDS_PER_CALL }, () => {
           const i = next++;
           return { PartitionKey: recordKey(i), Data: recordData(i) };
         });

@@ -10,6 +10,7 @@ export const ProducerErrorCode = {
   RECORD_TOO_LARGE: 'RECORD_TOO_LARGE',
   RECORD_FAILED: 'RECORD_FAILED',
   RECORD_EXPIRED: 'RECORD_EXPIRED',
+  BATCH_FAILED: 'BATCH_FAILED',
   PRODUCER_CLOSED: 'PRODUCER_CLOSED',
   BACK_PRESSURE: 'BACK_PRESSURE',
 } as const;
@@ -80,6 +81,35 @@ export class UserRecordFailedError extends KinesisProducerError {
       `user record failed after ${result.attempts.length} attempt(s); last error ${reason}`,
       false,
       { ...options, awsErrorCode: options.awsErrorCode ?? last?.errorCode },
+    );
+  }
+}
+
+/** One record of a putMany() batch that did not make it: its position, the record as given and why. */
+export interface BatchRecordFailure {
+  index: number;
+  record: ProducerRecord;
+  error: UserRecordFailedError | ProducerClosedError;
+}
+
+/**
+ * Some records of a putMany() batch finally failed (the others were written). `results` has every
+ * record's result in input order (failed ones with `successful: false`); `failures` lists the failed
+ * ones. Rejecting, rather than resolving with a flag to check, means no record is lost unnoticed.
+ */
+export class BatchFailedError extends KinesisProducerError {
+  override name = 'BatchFailedError';
+  constructor(
+    readonly results: UserRecordResult[],
+    readonly failures: BatchRecordFailure[],
+    options: ProducerErrorContext = {},
+  ) {
+    const first = failures[0];
+    super(
+      ProducerErrorCode.BATCH_FAILED,
+      `${failures.length} of ${results.length} records of the batch failed` + (first ? `; the first, at index ${first.index}: ${first.error.message}` : ''),
+      false,
+      options,
     );
   }
 }

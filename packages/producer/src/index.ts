@@ -3,12 +3,14 @@ export { createProducerWritable, type ProducerWritableOptions } from './writable
 export { CONSTANTS, DEFAULTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
 export {
   BackPressureError,
+  BatchFailedError,
   InvalidRecordError,
   KinesisProducerError,
   ProducerClosedError,
   ProducerConfigError,
   ProducerErrorCode,
   UserRecordFailedError,
+  type BatchRecordFailure,
   type ProducerErrorContext,
 } from './errors.js';
 export { ProducerMetricName } from './metrics.js';

@@ -16,6 +16,8 @@ function record(id: number): PendingRecord {
     lastEnd: 0,
     attempts: NO_ATTEMPTS,
     resolve: never,
+    batch: undefined,
+    batchIndex: 0,
     done: false,
     prev: undefined,
     next: undefined,

@@ -1,4 +1,5 @@
 import { utf8ByteLength, type AggregatedRecord } from '@kinesis-kit/aggregation';
+import type { BatchSettlement } from './batch.js';
 import { partitionKeyHashWords, wordsToHashKey } from './hash-key-words.js';
 import type { Attempt, ProducerRecord, UserRecordResult } from './types.js';
 
@@ -25,8 +26,11 @@ export interface PendingRecord {
   lastEnd: number;
   /** NO_ATTEMPTS until the first attempt ends (most records need one, so no array grows). */
   attempts: Attempt[];
-  /** The put() promise's resolve; a failure resolves it with a rejected promise. */
+  /** The put() promise's resolve; a failure resolves it with a rejected promise. Unused in a batch. */
   resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void;
+  /** The putMany() call the record came in, and its position there; undefined for put(). */
+  batch: BatchSettlement | undefined;
+  batchIndex: number;
   done: boolean;
   /** Neighbours in the producer's list of outstanding records (put() order). */
   prev: PendingRecord | undefined;

@@ -6,6 +6,8 @@ import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  BackPressureError,
+  BatchFailedError,
   createProducerWritable,
   InvalidRecordError,
   KinesisProducer,
@@ -321,5 +323,129 @@ describe('KinesisProducer against the mock (limits on)', () => {
     await expect(producer.put({ partitionKey: 'late', data: 'x' })).rejects.toBeInstanceOf(ProducerClosedError);
     await local.close();
     expect(await leakedResources(before)).toEqual({});
+  });
+});
+
+describe('KinesisProducer.putMany against the mock', () => {
+  it('writes a batch with one promise: results in input order, every record read back', async () => {
+    const { server, client } = await setup(4);
+    const producer = producerFor(client);
+    await producer.ready();
+    const records = Array.from({ length: 3000 }, (_, i) => ({ partitionKey: `m${i}`, data: `v${i}` }));
+    const results = await producer.putMany(records);
+    expect(results).toHaveLength(3000);
+    expect(producer.outstandingRecords).toBe(0);
+    const back = await readBack(server, client, 's');
+    const where = new Map<string, string>();
+    for (const [shardId, rs] of back.byShard) for (const r of rs) where.set(r.partitionKey, shardId);
+    results.forEach((r, i) => {
+      expect(r.successful).toBe(true);
+      // Result i belongs to record i: the shard it names is where record i was read back.
+      expect(r.shardId).toBe(where.get(`m${i}`));
+      expect(hashKeyInRange(partitionKeyToHashKey(`m${i}`), toHashKeyRange(back.ranges.get(r.shardId!)!))).toBe(true);
+    });
+    expect(where.size).toBe(3000);
+  });
+
+  it('empty batch resolves with []; bad input rejects at once naming records[i], and accepts none of the batch', async () => {
+    const { server, client } = await setup(1);
+    const producer = producerFor(client);
+    await producer.ready();
+    await expect(producer.putMany([])).resolves.toEqual([]);
+    await expect(producer.putMany('nope' as never)).rejects.toMatchObject({ code: 'INVALID_RECORD', field: 'records' });
+    const batch = [
+      { partitionKey: 'a', data: '1' },
+      { partitionKey: 'b', data: '2' },
+      { partitionKey: '', data: '3' },
+    ];
+    const err = await producer.putMany(batch).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidRecordError);
+    expect(err).toMatchObject({ code: 'INVALID_PARTITION_KEY', field: 'records[2].partitionKey' });
+    await expect(producer.putMany([{ partitionKey: 'k', data: 7 as never }])).rejects.toMatchObject({ field: 'records[0].data' });
+    await expect(producer.putMany([null as never])).rejects.toMatchObject({ code: 'INVALID_RECORD', field: 'records[0]' });
+    expect(producer.outstandingRecords).toBe(0);
+    await producer.flush();
+    const back = await readBack(server, client, 's');
+    expect([...back.byShard.values()].flat()).toHaveLength(0);
+  });
+
+  it('rejects with BatchFailedError when some records fail; the others are written and every result is there in order', async () => {
+    const { client } = await setup(2, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 0.5 }] } });
+    const producer = producerFor(client, { failIfThrottled: true, aggregationEnabled: false });
+    await producer.ready();
+    const records = Array.from({ length: 200 }, (_, i) => ({ partitionKey: `f${i}`, data: `d${i}` }));
+    const err = await producer.putMany(records).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BatchFailedError);
+    const failed = err as BatchFailedError;
+    expect(failed).toMatchObject({ code: ProducerErrorCode.BATCH_FAILED, retriable: false, streamName: 's' });
+    expect(failed.results).toHaveLength(200);
+    expect(failed.failures.length).toBeGreaterThan(0);
+    expect(failed.failures.length).toBeLessThan(200);
+    const failedAt = new Set(failed.failures.map((f) => f.index));
+    expect(failed.failures.map((f) => f.index)).toEqual([...failedAt].sort((a, b) => a - b));
+    for (const f of failed.failures) {
+      expect(f.record).toBe(records[f.index]);
+      expect(f.error).toBeInstanceOf(UserRecordFailedError);
+      expect(f.error.awsErrorCode).toBe('ProvisionedThroughputExceededException');
+      expect(failed.results[f.index]!.successful).toBe(false);
+    }
+    failed.results.forEach((r, i) => {
+      if (!failedAt.has(i)) expect(r).toMatchObject({ successful: true, subSequenceNumber: 0 });
+    });
+    expect(producer.outstandingRecords).toBe(0);
+  });
+
+  it("back-pressure 'wait': a batch larger than maxOutstandingRecords goes in as room appears, never over the limit", async () => {
+    const { server, client } = await setup(1, { limits: { shardWriteRecordsPerSecond: 400 } });
+    const producer = producerFor(client, { maxOutstandingRecords: 40, aggregationEnabled: false, retryBaseDelay: 5, retryMaxDelay: 20 });
+    await producer.ready();
+    let maxSeen = 0;
+    const sampler = setInterval(() => (maxSeen = Math.max(maxSeen, producer.outstandingRecords)), 1);
+    const first = producer.putMany(Array.from({ length: 150 }, (_, i) => ({ partitionKey: `w${i}`, data: 'z' })));
+    maxSeen = Math.max(maxSeen, producer.outstandingRecords);
+    expect(producer.outstandingRecords).toBe(40);
+    expect(producer.hasCapacity).toBe(false);
+    // A put() after the batch waits behind it (admission is first come, first served).
+    const later = producer.put({ partitionKey: 'after', data: 'z' });
+    const [batch, single] = await Promise.all([first, later]);
+    clearInterval(sampler);
+    expect(batch.every((r) => r.successful)).toBe(true);
+    expect(single.successful).toBe(true);
+    expect(maxSeen).toBeLessThanOrEqual(40);
+    const back = await readBack(server, client, 's');
+    const order = back.byShard.get('shardId-000000000000')!.map((r) => r.partitionKey);
+    expect(order).toHaveLength(151);
+    expect(order.indexOf('after')).toBe(150);
+  });
+
+  it("back-pressure 'reject': a batch that does not fit now is rejected whole", async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', latencyMs: 100 }] } });
+    const producer = producerFor(client, { maxOutstandingRecords: 3, backPressure: 'reject' });
+    await producer.ready();
+    const a = producer.put({ partitionKey: 'a', data: '1' });
+    const err = await producer.putMany([0, 1, 2].map((i) => ({ partitionKey: `r${i}`, data: 'x' }))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackPressureError);
+    expect(producer.outstandingRecords).toBe(1);
+    await a;
+    await expect(producer.putMany([0, 1, 2].map((i) => ({ partitionKey: `r${i}`, data: 'x' })))).resolves.toHaveLength(3);
+  });
+
+  it('close() aborted: every record of a waiting batch fails with ProducerClosedError; putMany() after close rejects', async () => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 1 }] } });
+    const producer = producerFor(client, { maxOutstandingRecords: 5, retryBaseDelay: 20, retryMaxDelay: 40 });
+    await producer.ready();
+    const records = Array.from({ length: 12 }, (_, i) => ({ partitionKey: `c${i}`, data: 'x' }));
+    const settled = producer.putMany(records).catch((e: unknown) => e);
+    expect(producer.outstandingRecords).toBe(5);
+    const ac = new AbortController();
+    const closing = producer.close({ signal: ac.signal });
+    ac.abort();
+    await closing;
+    const err = (await settled) as BatchFailedError;
+    expect(err).toBeInstanceOf(BatchFailedError);
+    expect(err.failures.map((f) => f.index)).toEqual(records.map((_, i) => i));
+    for (const f of err.failures) expect(f.error).toBeInstanceOf(ProducerClosedError);
+    expect(err.results.every((r) => !r.successful)).toBe(true);
+    await expect(producer.putMany(records)).rejects.toBeInstanceOf(ProducerClosedError);
   });
 });
