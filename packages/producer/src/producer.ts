@@ -10,6 +10,7 @@ import { LimiterStage } from './limiter-stage.js';
 import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
 import { CONSTANTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { addAttempt, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
+import { speaksJson11, useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
 import type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
@@ -89,6 +90,12 @@ export class KinesisProducer {
   private readonly inflight = new Set<AbortController>();
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Whether PutRecords bodies are written by records-body.ts (see there) rather than the SDK's serializer. */
+  private nativeRecordsBody: boolean;
+  private readonly stopNativeRecordsBody = (): void => {
+    if (this.nativeRecordsBody) this.logger.warn({}, 'the SDK client wrote an unexpected PutRecords body; its own serializer writes them from now on');
+    this.nativeRecordsBody = false;
+  };
 
   constructor(options: KinesisProducerOptions) {
     const o = resolveProducerOptions(options);
@@ -98,6 +105,7 @@ export class KinesisProducer {
     this.metrics = new ProducerMetrics(o.metrics, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
     this.ownsClient = o.kinesisClient === undefined;
     this.client = o.kinesisClient ?? buildKinesisClient(o);
+    this.nativeRecordsBody = speaksJson11(this.client);
     this.semaphore = new Semaphore(o.maxConnections);
     this.shardMap = new ShardMap({
       client: this.client,
@@ -491,14 +499,13 @@ export class KinesisProducer {
     let response: PutRecordsCommandOutput | undefined;
     let error: unknown;
     try {
-      response = await this.client.send(
-        new PutRecordsCommand({
-          ...(this.options.streamName !== undefined ? { StreamName: this.options.streamName } : {}),
-          ...(this.options.streamArn !== undefined ? { StreamARN: this.options.streamArn } : {}),
-          Records: batch.map((c) => ({ Data: c.data, PartitionKey: c.partitionKey, ExplicitHashKey: c.explicitHashKey })),
-        }),
-        { abortSignal: timeout.signal },
-      );
+      const command = new PutRecordsCommand({
+        ...(this.options.streamName !== undefined ? { StreamName: this.options.streamName } : {}),
+        ...(this.options.streamArn !== undefined ? { StreamARN: this.options.streamArn } : {}),
+        Records: batch.map((c) => ({ Data: c.data, PartitionKey: c.partitionKey, ExplicitHashKey: c.explicitHashKey })),
+      });
+      if (this.nativeRecordsBody) useNativeRecordsBody(command, this.stopNativeRecordsBody);
+      response = await this.client.send(command, { abortSignal: timeout.signal });
     } catch (err) {
       error = err;
     } finally {
