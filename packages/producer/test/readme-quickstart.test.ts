@@ -10,10 +10,12 @@ it('README quick start runs against the mock', async () => {
   const result = await producer.put({ partitionKey: 'order-42', data: JSON.stringify({ total: 9.5 }) });
   console.log(result.shardId, result.sequenceNumber, result.subSequenceNumber);
 
-  await Promise.all(Array.from({ length: 1000 }, (_, i) => producer.put({ partitionKey: `order-${i}`, data: `#${i}` })));
+  const many = await producer.putMany(Array.from({ length: 1000 }, (_, i) => ({ partitionKey: `order-${i}`, data: `#${i}` })));
+  console.log(many.length, 'written'); // one promise for many records: far less CPU per record than put()
   await producer.close(); // flushes, then releases every timer and socket
   await server.close();
 
   expect(result.successful).toBe(true);
+  expect(many.every((r) => r.successful)).toBe(true);
   expect(producer.outstandingRecords).toBe(0);
 });
