@@ -1,6 +1,6 @@
 export { startMockServer, MockServer, type MockClientConfig, type MockCredentials } from './server.js';
 export { DEFAULTS, resolveMockServerOptions, type InitialStream, type MockServerOptions, type ResolvedMockServerOptions } from './options.js';
-export { DEFAULT_LIMITS, NO_LIMITS, resolveLimits, type Limits } from './limits.js';
+export { DEFAULT_LIMITS, NO_LIMITS, PER_CALL_CAPS, resolveLimits, type Limits } from './limits.js';
 export { FaultInjector, validateFaultConfig, type FaultConfig, type FaultDecision, type FaultRule } from './faults.js';
 export { AwsErrorName, MockConfigError, MockError, MockErrorCode, ServiceError } from './errors.js';
 export { KinesisEngine, ON_DEMAND_SHARD_COUNT, type EngineOptions, type PutEntry, type StartingPosition, type StreamRef } from './engine.js';

@@ -3,9 +3,12 @@ import { MockConfigError } from './errors.js';
 const MiB = 1024 * 1024;
 
 /**
- * Kinesis service limits the engine enforces (kpl.md §6.2). Every one can be changed;
- * `limits: false` sets them all to Infinity. Partition keys of 1..256 characters and the
- * GetRecords `Limit` range are API shape constraints, not limits, and are always checked.
+ * Kinesis service limits the engine enforces (kpl.md §6.2). Every one can be changed.
+ * `limits: false` lifts the rate limits and account quotas but keeps the per-call caps (PER_CALL_CAPS):
+ * those shape every request and response on AWS (a consumer never gets more than 10 MiB from one
+ * GetRecords), so code tested without rate limits still sees what AWS sends. Partition keys of
+ * 1..256 characters and the GetRecords `Limit` range are API shape constraints, not limits, and are
+ * always checked.
  */
 export interface Limits {
   /** Per shard write throughput (bytes of partition key + data per second). */
@@ -58,11 +61,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   onDemandStreamCountLimit: 50,
 });
 
+/** The limits that bound one call rather than a rate or a quota; `limits: false` keeps them. */
+export const PER_CALL_CAPS = ['getRecordsMaxRecords', 'getRecordsMaxBytes', 'maxRecordSizeBytes', 'putRecordsMaxRecords', 'putRecordsMaxBytes'] as const;
+
+/** What `limits: false` means: no rate limits or quotas, AWS's per-call caps (set those to Infinity to lift them too). */
 export const NO_LIMITS: Readonly<Limits> = Object.freeze(
-  Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((k) => [k, k === 'burstSeconds' ? 1 : Infinity])) as unknown as Limits,
+  Object.fromEntries(
+    Object.entries(DEFAULT_LIMITS).map(([k, v]) => [k, k === 'burstSeconds' || (PER_CALL_CAPS as readonly string[]).includes(k) ? v : Infinity]),
+  ) as unknown as Limits,
 );
 
-/** Merges `limits` over the defaults (`false` = no limits) and checks every value is a positive number. */
+/** Merges `limits` over the defaults (`false` = NO_LIMITS) and checks every value is a positive number. */
 export function resolveLimits(limits: false | Partial<Limits> | undefined, base: Readonly<Limits> = DEFAULT_LIMITS): Limits {
   if (limits === false) return { ...NO_LIMITS };
   const out: Limits = { ...base };

@@ -7,7 +7,7 @@ import { startMockServer } from './server.js';
 export const MOCK_CLI_USAGE = `Usage: kinesis-kit-mock [options]
   --port <n>                    port to listen on (default 4567; 0 = any free port)
   --host <addr>                 address to bind (default 127.0.0.1)
-  --no-limits                   turn off throughput, size and count limits
+  --no-limits                   turn off rate limits and quotas (per-call size caps stay)
   --streams <list>              create streams at start: name:shards or name:on-demand, comma-separated
   --no-dynamodb                 do not serve DynamoDB (lease tables) on the same endpoint
   --tls-key <file> --tls-cert <file>   serve TLS (h2 and http/1.1 by ALPN)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+import { DEFAULT_LIMITS, PER_CALL_CAPS, resolveLimits } from './limits.js';
 import { DEFAULTS, resolveMockServerOptions } from './options.js';
 
 describe('options', () => {
@@ -10,10 +10,15 @@ describe('options', () => {
     expect(o.credentials).toEqual({ accessKeyId: DEFAULTS.accessKeyId, secretAccessKey: DEFAULTS.secretAccessKey });
   });
 
-  it('merges limits and turns them all off with false', () => {
+  it('merges limits; false lifts the rates and quotas and keeps the per-call caps', () => {
     expect(resolveLimits({ shardLimit: 10 }).shardLimit).toBe(10);
     expect(resolveLimits({ shardLimit: 10 }).shardWriteRecordsPerSecond).toBe(1000);
-    expect(Object.entries(resolveLimits(false)).every(([k, v]) => k === 'burstSeconds' || v === Infinity)).toBe(true);
+    const off = resolveLimits(false);
+    for (const [k, v] of Object.entries(off)) {
+      const kept = k === 'burstSeconds' || (PER_CALL_CAPS as readonly string[]).includes(k);
+      expect(v, k).toBe(kept ? DEFAULT_LIMITS[k as keyof typeof DEFAULT_LIMITS] : Infinity);
+    }
+    expect(off).toMatchObject({ getRecordsMaxBytes: 10 * 1024 * 1024, putRecordsMaxBytes: 5 * 1024 * 1024, maxRecordSizeBytes: 1024 * 1024 });
     expect(() => resolveLimits({ nope: 1 } as never)).toThrow(/limits.nope/);
   });
 

@@ -17,7 +17,7 @@ export interface MockServerOptions {
   port?: number;
   /** Bind address; default 127.0.0.1. */
   host?: string;
-  /** Service limits over the defaults, or false to turn every limit off. */
+  /** Service limits over the defaults, or false to turn the rate limits and quotas off (per-call caps stay: see NO_LIMITS). */
   limits?: false | Partial<Limits>;
   /** Streams created (ACTIVE) before the server starts answering. */
   streams?: InitialStream[];

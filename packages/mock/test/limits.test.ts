@@ -129,7 +129,21 @@ describe('limits (on by default, measured on the injected clock)', () => {
     expect((await errorOf(c.send(new SplitShardCommand({ StreamName: 's', ShardToSplit: SHARD, NewStartingHashKey: '100' })))).name).toBe('LimitExceededException');
   });
 
-  it('turns every limit off with limits: false, and back on with setLimits', async () => {
+  it('keeps the per-call caps with limits: false: 10 MiB per GetRecords, 1 MiB records, 5 MiB per PutRecords', async () => {
+    const c = await start({ limits: false });
+    const size = 700 * 1024;
+    for (let i = 0; i < 4; i++) await c.send(new PutRecordsCommand({ StreamName: 's', Records: records(6, size) }));
+    const first = await c.send(new GetRecordsCommand({ ShardIterator: await iterator(c) }));
+    const firstBytes = first.Records!.reduce((n, r) => n + r.Data!.length + r.PartitionKey!.length, 0);
+    expect(firstBytes).toBeLessThanOrEqual(10 * MiB);
+    expect(first.Records!.length).toBeLessThan(24);
+    const rest = await c.send(new GetRecordsCommand({ ShardIterator: first.NextShardIterator }));
+    expect(first.Records!.length + rest.Records!.length).toBe(24);
+    expect((await errorOf(c.send(new PutRecordCommand({ StreamName: 's', PartitionKey: 'k', Data: new Uint8Array(MiB) })))).name).toBe('ValidationException');
+    expect((await errorOf(c.send(new PutRecordsCommand({ StreamName: 's', Records: records(6, MiB - 10) })))).name).toBe('InvalidArgumentException');
+  });
+
+  it('turns the rate limits off with limits: false, and back on with setLimits', async () => {
     const c = await start({ limits: false });
     for (let i = 0; i < 6; i++) expect((await c.send(new PutRecordsCommand({ StreamName: 's', Records: records(500) }))).FailedRecordCount).toBe(0);
     const it = await iterator(c);
