@@ -336,12 +336,12 @@ describe('KinesisProducer.putMany against the mock', () => {
     expect(results).toHaveLength(3000);
     expect(producer.outstandingRecords).toBe(0);
     const back = await readBack(server, client, 's');
-    const where = new Map<string, string>();
-    for (const [shardId, rs] of back.byShard) for (const r of rs) where.set(r.partitionKey, shardId);
+    const where = new Map<string, { shardId: string; sequenceNumber: string; subSequenceNumber: number }>();
+    for (const [shardId, rs] of back.byShard) for (const r of rs) where.set(r.partitionKey, { shardId, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber });
     results.forEach((r, i) => {
       expect(r.successful).toBe(true);
-      // Result i belongs to record i: the shard it names is where record i was read back.
-      expect(r.shardId).toBe(where.get(`m${i}`));
+      // Result i belongs to record i: it names exactly where record i was read back.
+      expect({ shardId: r.shardId, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber }).toEqual(where.get(`m${i}`));
       expect(hashKeyInRange(partitionKeyToHashKey(`m${i}`), toHashKeyRange(back.ranges.get(r.shardId!)!))).toBe(true);
     });
     expect(where.size).toBe(3000);
