@@ -46,6 +46,11 @@ function captureResolve(resolve: PendingRecord['resolve']): void {
   capturedResolve = resolve;
 }
 
+/** The result of a record that finally failed: its attempts so far (a fresh array when it made none). */
+function failedResult(r: PendingRecord): UserRecordResult {
+  return { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+}
+
 /** Hands a record's final failure to its put() promise (rejecting it) or to its putMany() batch. */
 function deliverFailure(r: PendingRecord, error: UserRecordFailedError | ProducerClosedError, result: UserRecordResult): void {
   if (r.batch === undefined) r.resolve(Promise.reject(error));
@@ -341,17 +346,21 @@ export class KinesisProducer {
   }
 
   private hasRoom(bytes: number): boolean {
-    if (this.pending.size === 0) return true; // a record bigger than maxOutstandingBytes still goes, alone
-    return this.pending.size < this.options.maxOutstandingRecords && this.bytesOutstanding + bytes <= this.options.maxOutstandingBytes;
+    return this.fits(this.pending.size, this.bytesOutstanding, bytes);
+  }
+
+  /** The outstanding limits: whether a record of `bytes` may join `count` records of `outstandingBytes`. */
+  private fits(count: number, outstandingBytes: number, bytes: number): boolean {
+    if (count === 0) return true; // a record bigger than maxOutstandingBytes still goes, alone
+    return count < this.options.maxOutstandingRecords && outstandingBytes + bytes <= this.options.maxOutstandingBytes;
   }
 
   /** Whether hasRoom() would admit every one of the records, one after the other, now. */
   private allFit(records: readonly PendingRecord[]): boolean {
-    const { maxOutstandingRecords, maxOutstandingBytes } = this.options;
     let count = this.pending.size;
     let bytes = this.bytesOutstanding;
     for (const r of records) {
-      if (count > 0 && (count >= maxOutstandingRecords || bytes + r.bytes > maxOutstandingBytes)) return false;
+      if (!this.fits(count, bytes, r.bytes)) return false;
       count++;
       bytes += r.bytes;
     }
@@ -746,7 +755,7 @@ export class KinesisProducer {
 
   private fail(r: PendingRecord, expired: boolean): void {
     if (r.done) return;
-    const result: UserRecordResult = { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+    const result = failedResult(r);
     const error = new UserRecordFailedError(result, r.original, { streamName: this.options.streamLabel, expired });
     if (this.metrics.summary) {
       this.metrics.record(M.UserRecordsPut, 0, 'Count');
@@ -821,14 +830,14 @@ export class KinesisProducer {
   /** Fails everything still outstanding or waiting (forced close). */
   private abandon(error: ProducerClosedError): void {
     for (const w of this.waiters.splice(0)) {
-      for (let i = w.next; i < w.records.length; i++) deliverFailure(w.records[i]!, error, { successful: false, attempts: [] });
+      for (let i = w.next; i < w.records.length; i++) deliverFailure(w.records[i]!, error, failedResult(w.records[i]!));
     }
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
     for (const ac of this.inflight) ac.abort();
     for (const r of this.pending.toArray()) {
       this.settle(r);
-      deliverFailure(r, error, { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts });
+      deliverFailure(r, error, failedResult(r));
     }
     this.unrouted = [];
   }
