@@ -1,16 +1,18 @@
 /**
- * Chaos: an enhanced fan-out consumer on the mock (SDK default client = HTTP/2) while a producer writes
+ * Chaos: an enhanced fan-out consumer on the mock while a producer writes
  * keyed records, with a seeded schedule of broken subscriptions: ended with an exception frame, dropped
  * connections, a stalled subscription (initial-response, then silence: the watchdog must renew it) and
  * takeovers by another subscriber of the same consumer ARN, so the consumer's next SubscribeToShard is
  * refused with ResourceInUseException. Checks every acknowledged record processed at least once, per-key
- * order of first deliveries, and no open handle after stop.
+ * order of first deliveries, and no open handle after stop. Runs twice: with the client the consumer
+ * builds (FanOutRequestHandler: SubscribeToShard over HTTP/2, the rest over HTTP/1.1) and with the
+ * SDK's default client (HTTP/2 for everything).
  *
  * Seeded (CHAOS_SEED) and profiled (CHAOS_PROFILE=long); prints its seed and a summary table.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListShardsCommand, SubscribeToShardCommand } from '@aws-sdk/client-kinesis';
-import { KinesisConsumer, type RetrievalErrorInfo } from '@kinesis-kit/consumer';
+import { FanOutRequestHandler, KinesisConsumer, type RetrievalErrorInfo } from '@kinesis-kit/consumer';
 import { activeResources, InMemoryMetricsSink, leakedResources, seededRandom } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
@@ -60,7 +62,12 @@ function schedule(random: () => number): Map<number, Action[]> {
   return plan;
 }
 
-describe('fan-out chaos (mock, SDK default HTTP/2 client)', () => {
+const CLIENTS = [
+  { name: "the consumer's FanOutRequestHandler", requestHandler: () => ({ requestHandler: new FanOutRequestHandler() }) },
+  { name: "the SDK's default HTTP/2 handler", requestHandler: () => ({}) },
+];
+
+for (const { name, requestHandler } of CLIENTS) describe(`fan-out chaos (mock, ${name})`, () => {
   it(
     'processes every acknowledged record at least once, in per-key order, through broken, stalled and taken-over subscriptions',
     async () => {
@@ -73,7 +80,7 @@ describe('fan-out chaos (mock, SDK default HTTP/2 client)', () => {
         subscriptionDurationMs: SUBSCRIPTION_DURATION_MS,
         subscriptionHeartbeatMs: 200,
       });
-      kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 }); // default handler: HTTP/2
+      kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1, ...requestHandler() });
       dynamoDb = new DynamoDBClient({ ...server.clientConfig(), maxAttempts: 1 });
       const shardIds = ((await kinesis.send(new ListShardsCommand({ StreamName: STREAM }))).Shards ?? []).map((s) => s.ShardId!);
 
@@ -214,7 +221,7 @@ describe('fan-out chaos (mock, SDK default HTTP/2 client)', () => {
 
       const errorRows: Record<string, number> = {};
       for (const [k, v] of [...errorKinds].sort()) errorRows[`retrieval errors, ${k}`] = v;
-      printChaosReport('fan-out chaos', SEED, {
+      printChaosReport(`fan-out chaos, ${name}`, SEED, {
         'shards / keys / records put': `${PROFILE.shards} / ${PROFILE.keys} / ${PROFILE.waves * PROFILE.keys}`,
         'acknowledged / put failures': `${acknowledged.length} / ${putFailures}`,
         'delivered (total / distinct)': `${deliveries.total} / ${deliveries.unique}`,

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { FanOutRequestHandler } from '@kinesis-kit/consumer';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Where the commands talk to: flags first, then the SDK's own environment (AWS_REGION, AWS_PROFILE, ...). */
@@ -14,8 +15,8 @@ export interface ConnectionOptions {
   /** Fixed credentials (the embedded mock); otherwise the SDK's default chain finds them. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /**
-   * HTTP/1.1 through NodeHttpHandler instead of the SDK's default for Kinesis. kinesis-local
-   * (LocalStack's engine) breaks with the default HTTP/2 handler.
+   * HTTP/1.1 for every Kinesis call, fan-out subscriptions included (AWS refuses those: emulators
+   * only). Without it, subscriptions go over HTTP/2 through FanOutRequestHandler.
    */
   http1?: boolean;
 }
@@ -28,7 +29,9 @@ export interface AwsClients {
 
 /**
  * Builds the two SDK clients with SDK-level retries off: the producer and the consumer back off
- * themselves, and retries at both levels would multiply.
+ * themselves, and retries at both levels would multiply. Kinesis calls go over HTTP/1.1 keep-alive
+ * except SubscribeToShard (HTTP/2, FanOutRequestHandler), as in the clients the consumer builds:
+ * this works on AWS, the mock and kinesis-local alike.
  */
 export function createAwsClients(options: ConnectionOptions): AwsClients {
   const common = {
@@ -38,7 +41,7 @@ export function createAwsClients(options: ConnectionOptions): AwsClients {
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
   };
-  const kinesis = new KinesisClient({ ...common, ...(options.http1 ? { requestHandler: http1Handler() } : {}) });
+  const kinesis = new KinesisClient({ ...common, requestHandler: options.http1 ? http1Handler() : new FanOutRequestHandler({ requestHandler: http1Handler() }) });
   const dynamodb = new DynamoDBClient({
     ...common,
     ...(options.dynamoDbEndpoint !== undefined ? { endpoint: options.dynamoDbEndpoint } : {}),

@@ -16,7 +16,7 @@ export const CONNECTION_USAGE = `  --endpoint <url>           Kinesis and Dynamo
   --dynamodb-endpoint <url>  DynamoDB (lease tables) elsewhere than --endpoint
   --region <name>            AWS region (default: AWS_REGION or the profile's)
   --profile <name>           credentials profile (default: AWS_PROFILE or the SDK's chain)
-  --http1                    HTTP/1.1 for Kinesis (needed by kinesis-local/LocalStack)`;
+  --http1                    HTTP/1.1 for every Kinesis call, fan-out included (emulators only)`;
 
 function checkUrl(flag: string, value: string | undefined): void {
   if (value === undefined) return;

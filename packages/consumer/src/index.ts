@@ -126,6 +126,7 @@ export {
 } from './processing/failure-policy.js';
 export { PartialBatchFailureError, type ProcessingErrorInfo, type RecordsSkippedInfo } from './processing/batch-delivery.js';
 export { POLLING_DEFAULTS, type PollingOptions } from './retrieval/polling-fetcher.js';
+export { FANOUT_WINDOW_BYTES, FanOutRequestHandler, type FanOutRequestHandlerOptions, type InnerRequestHandler } from './retrieval/fanout-request-handler.js';
 export { FANOUT_DEFAULTS, FanOutFetcher, type FanOutFetcherContext, type FanOutOptions } from './retrieval/fanout-fetcher.js';
 export { deregisterStreamConsumer, ensureStreamConsumer, resolveStreamArn, type StreamConsumerContext } from './retrieval/fanout-registration.js';
 export type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from './retrieval/records-fetcher.js';

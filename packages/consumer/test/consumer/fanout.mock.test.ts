@@ -1,10 +1,11 @@
+import http2 from 'node:http2';
 import { KinesisClient, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
-import { afterEach, describe, expect, it } from 'vitest';
-import { KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FANOUT_WINDOW_BYTES, KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
 import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
 
 let server: MockServer | undefined;
@@ -119,6 +120,42 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     expect(deliveries.orderViolations()).toEqual([]);
     expect(w1.status().shards.some((s) => s.state === 'shard-ended')).toBe(true);
     expect(errors.some((e) => e.operation === 'SubscribeToShard' && e.kind === 'transient')).toBe(true);
+  });
+
+  it('builds its own client when given none: SubscribeToShard over HTTP/2 with the wide window, every other call over HTTP/1.1', async () => {
+    const before = activeResources();
+    await setup();
+    const put = await produce(10, 0, 20);
+    const connect = vi.spyOn(http2, 'connect');
+    try {
+      const deliveries = new Deliveries();
+      const c = new KinesisConsumer({
+        applicationName: 'own-client',
+        streamName: 'fan',
+        ...server!.clientConfig(),
+        workerId: 'own',
+        initialPosition: 'TRIM_HORIZON',
+        leaseManagement: FAST_LEASES,
+        retrieval: { mode: 'fanout', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
+        eachBatch: ({ records }) => deliveries.add(records),
+      });
+      consumers.push(c);
+      await c.start();
+      await until(() => deliveries.unique === put, 'every record over the consumer-built client');
+      expect(deliveries.orderViolations()).toEqual([]);
+      // One connection per subscription (2 shards), all opened by FanOutRequestHandler: the registration
+      // and shard-listing calls before them went over HTTP/1.1 (the SDK's HTTP/2 handler passes no options).
+      expect(connect.mock.calls.length).toBeGreaterThanOrEqual(2);
+      for (const [, options] of connect.mock.calls) expect(options).toMatchObject({ settings: { initialWindowSize: FANOUT_WINDOW_BYTES } });
+    } finally {
+      connect.mockRestore();
+    }
+    for (const c of consumers.splice(0)) await c.stop();
+    kinesis!.destroy();
+    dynamoDb!.destroy();
+    await server!.close();
+    server = kinesis = dynamoDb = undefined;
+    expect(await leakedResources(before)).toEqual({});
   });
 
   it('holds a slow processor back through the bounded queue instead of buffering the stream', async () => {
