@@ -5,14 +5,15 @@
  *   GetRecords loop deaggregating with aws-kinesis-agg (no leases, no checkpoints), same data;
  * - latency put() -> handler with AWS limits on, the producer at a steady rate; the peer polls like
  *   the KCL's default (idleTimeBetweenReadsInMillis 1500); the same with enhanced fan-out;
- * - fan-out throughput over the same pre-loaded data (its own application and leases);
+ * - fan-out throughput over the same pre-loaded data (its own application and leases), with the
+ *   consumer's FanOutRequestHandler and, for comparison, the SDK's default HTTP/2 handler;
  * - failover with the default lease settings (failoverTimeMillis 10000): a worker process killed
  *   with SIGKILL, and a worker stopped gracefully, until a peer processes all of their shards.
  */
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { KinesisConsumer, type KinesisConsumerOptions } from '@kinesis-kit/consumer';
+import { FanOutRequestHandler, KinesisConsumer, type KinesisConsumerOptions } from '@kinesis-kit/consumer';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import type { BenchRow, BenchSuite } from '../lib.js';
 import { startChild, startMockChild } from './children.js';
@@ -37,9 +38,13 @@ function clients(endpoint: string): Clients {
   return { kinesis, dynamoDb, destroy: () => (kinesis.destroy(), dynamoDb.destroy()) };
 }
 
-/** The SDK's default client (HTTP/2), as fan-out needs on AWS. */
-function fanOutClient(endpoint: string): KinesisClient {
-  return new KinesisClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+/**
+ * A fan-out client as the consumer builds one (FanOutRequestHandler: SubscribeToShard over HTTP/2
+ * with a 512 KiB window, the rest over HTTP/1.1), or the SDK's default client (HTTP/2 for every
+ * call, 64 KiB connection windows on Node 20) for comparison.
+ */
+function fanOutClient(endpoint: string, handler: 'ours' | 'sdk' = 'ours'): KinesisClient {
+  return new KinesisClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1, ...(handler === 'ours' ? { requestHandler: new FanOutRequestHandler() } : {}) });
 }
 
 function consumerOptions(c: Clients, streamName: string, extra: Partial<KinesisConsumerOptions>): KinesisConsumerOptions {
@@ -61,7 +66,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
   }
 }
 
-async function throughput(quick: boolean): Promise<{ ours: number; peer: number; fanOut: number; records: number }> {
+async function throughput(quick: boolean): Promise<{ ours: number; peer: number; fanOut: number; fanOutSdk: number; records: number }> {
   const mock = await startMockChild(false);
   const c = clients(mock.endpoint);
   try {
@@ -84,23 +89,29 @@ async function throughput(quick: boolean): Promise<{ ours: number; peer: number;
     const peerRate = records / ((performance.now() - peerStarted) / 1000);
     await peer.stop();
 
-    // The same data again through enhanced fan-out (its own application, so its own leases).
-    const http2 = fanOutClient(mock.endpoint);
-    let fanOutDelivered = 0;
-    const fanOutStarted = performance.now();
-    const fanOut = new KinesisConsumer(
-      consumerOptions({ ...c, kinesis: http2 }, 'tput', {
-        applicationName: 'tput-fanout',
-        retrieval: { mode: 'fanout' },
-        eachBatch: ({ records: batch }) => void (fanOutDelivered += batch.length),
-      }),
-    );
-    await fanOut.start();
-    await waitFor(() => fanOutDelivered >= records, 300_000, 'the fan-out consumer to read everything');
-    const fanOutRate = records / ((performance.now() - fanOutStarted) / 1000);
-    await fanOut.stop();
-    http2.destroy();
-    return { ours, peer: peerRate, fanOut: fanOutRate, records };
+    // The same data again through enhanced fan-out (its own application, so its own leases), with
+    // the consumer's request handler and then with the SDK's default one.
+    const readFanOut = async (applicationName: string, handler: 'ours' | 'sdk'): Promise<number> => {
+      const http2 = fanOutClient(mock.endpoint, handler);
+      let fanOutDelivered = 0;
+      const fanOutStarted = performance.now();
+      const fanOut = new KinesisConsumer(
+        consumerOptions({ ...c, kinesis: http2 }, 'tput', {
+          applicationName,
+          retrieval: { mode: 'fanout' },
+          eachBatch: ({ records: batch }) => void (fanOutDelivered += batch.length),
+        }),
+      );
+      await fanOut.start();
+      await waitFor(() => fanOutDelivered >= records, 300_000, 'the fan-out consumer to read everything');
+      const rate = records / ((performance.now() - fanOutStarted) / 1000);
+      await fanOut.stop();
+      http2.destroy();
+      return rate;
+    };
+    const fanOutRate = await readFanOut('tput-fanout', 'ours');
+    const fanOutSdkRate = await readFanOut('tput-fanout-sdk', 'sdk');
+    return { ours, peer: peerRate, fanOut: fanOutRate, fanOutSdk: fanOutSdkRate, records };
   } finally {
     c.destroy();
     await mock.close();
@@ -256,6 +267,11 @@ export const suite: BenchSuite = {
       unit: 'user records/s',
       target: '>= the polling figure',
       pass: t.fanOut >= t.ours,
+    });
+    rows.push({
+      metric: "throughput with enhanced fan-out, the SDK's default HTTP/2 handler (injected client)",
+      ours: t.fanOutSdk,
+      unit: 'user records/s',
     });
     const l = await latency(quick);
     const p = (s: number[], q: number): number => percentile(s, q);
