@@ -25,6 +25,8 @@ export interface FanOutRequestHandlerOptions {
   responseTimeoutMillis?: number;
   /** Handles every call that is not an event stream. Default: NodeHttpHandler with keep-alive (HTTP/1.1). */
   requestHandler?: InnerRequestHandler;
+  /** Options for `http2.connect` of each subscription, e.g. `ca` for a private certificate authority. The window settings are ours. */
+  connectOptions?: http2.SecureClientSessionOptions;
 }
 
 /** What the SDK passes beside the request: `isEventStream` is set for SubscribeToShard. */
@@ -55,6 +57,7 @@ export class FanOutRequestHandler {
   readonly windowBytes: number;
   readonly responseTimeoutMillis: number;
   private readonly inner: InnerRequestHandler;
+  private readonly connectOptions: http2.SecureClientSessionOptions;
   private readonly sessions = new Set<http2.ClientHttp2Session>();
 
   constructor(options: FanOutRequestHandlerOptions = {}) {
@@ -67,6 +70,8 @@ export class FanOutRequestHandler {
       throw new ConsumerConfigError('responseTimeoutMillis', `must be a positive integer, got ${String(options.responseTimeoutMillis)}`);
     }
     this.inner = options.requestHandler ?? keepAliveHandler();
+    const given = options.connectOptions ?? {};
+    this.connectOptions = { ...given, settings: { ...given.settings, initialWindowSize: this.windowBytes } };
   }
 
   handle(request: HttpRequest, options: HandleOptions = {}): Promise<RequestHandlerOutput<HttpResponse>> {
@@ -101,7 +106,7 @@ export class FanOutRequestHandler {
         return;
       }
       const origin = `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}`;
-      const session = http2.connect(origin, { settings: { initialWindowSize: this.windowBytes } });
+      const session = http2.connect(origin, this.connectOptions);
       this.sessions.add(session);
       session.once('connect', () => session.setLocalWindowSize(this.windowBytes));
       session.once('close', () => this.sessions.delete(session));

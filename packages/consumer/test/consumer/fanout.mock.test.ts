@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { KinesisClient, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FANOUT_WINDOW_BYTES, KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
+import { FANOUT_WINDOW_BYTES, FanOutRequestHandler, KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
 import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
 
 let server: MockServer | undefined;
@@ -156,6 +159,31 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     await server!.close();
     server = kinesis = dynamoDb = undefined;
     expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('subscribes over TLS (ALPN h2) with FanOutRequestHandler on an injected client, the other calls over HTTPS/1.1', async () => {
+    const fixture = (name: string): string => readFileSync(new URL(`../../../mock/test/fixtures/${name}`, import.meta.url), 'utf8');
+    const ca = fixture('tls-cert.pem');
+    server = await startMockServer({ tls: { key: fixture('tls-key.pem'), cert: ca }, streams: [{ name: 'fan', shardCount: 2 }], subscribeCooldownMs: 100 });
+    expect(server.endpoint).toMatch(/^https:/);
+    const inner = new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, ca }) });
+    kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1, requestHandler: new FanOutRequestHandler({ requestHandler: inner, connectOptions: { ca } }) });
+    dynamoDb = new DynamoDBClient({ ...server.clientConfig(), maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ keepAlive: true, ca }) }) });
+    const put = await produce(10, 0, 10);
+    const deliveries = new Deliveries();
+    const alpn: (string | false | undefined)[] = [];
+    const connect = vi.spyOn(http2, 'connect');
+    try {
+      const c = fanOutConsumer('tls', deliveries);
+      await c.start();
+      await until(() => deliveries.unique === put, 'every record over TLS subscriptions');
+      for (const result of connect.mock.results) alpn.push((result.value as http2.ClientHttp2Session).alpnProtocol);
+    } finally {
+      connect.mockRestore();
+    }
+    expect(deliveries.orderViolations()).toEqual([]);
+    expect(alpn.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(alpn)).toEqual(new Set(['h2']));
   });
 
   it('holds a slow processor back through the bounded queue instead of buffering the stream', async () => {
