@@ -1,5 +1,5 @@
 import http2 from 'node:http2';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { HttpRequest } from '@smithy/types';
 import { activeResources, leakedResources } from '@kinesis-kit/core';
@@ -219,8 +219,9 @@ describe('FanOutRequestHandler', () => {
     await expect(h.handle(subscribeRequest(server.port), { isEventStream: true })).rejects.toMatchObject({ name: 'TimeoutError' });
     await until(() => h.openSubscriptions === 0, 'the timed-out connection to close');
 
-    const closedPort = await freePort();
-    await expect(h.handle(subscribeRequest(closedPort), { isEventStream: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const gone = await startServer();
+    await gone.close(); // nothing listens on its port now
+    await expect(h.handle(subscribeRequest(gone.port), { isEventStream: true })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(h.openSubscriptions).toBe(0);
 
     // A server that resets the stream instead of answering.
@@ -232,10 +233,3 @@ describe('FanOutRequestHandler', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -16,13 +16,16 @@ let kinesis: KinesisClient | undefined;
 let dynamoDb: DynamoDBClient | undefined;
 const consumers: KinesisConsumer[] = [];
 
-afterEach(async () => {
+/** Stops the consumers, destroys the clients and closes the mock (after each test, or earlier to check for leaks). */
+async function tearDown(): Promise<void> {
   for (const c of consumers.splice(0)) await c.stop({ timeoutMillis: 2_000 });
   kinesis?.destroy();
   dynamoDb?.destroy();
   await server?.close();
   server = kinesis = dynamoDb = undefined;
-});
+}
+
+afterEach(tearDown);
 
 /** The mock with the SDK's default clients: HTTP/2 for Kinesis, as fan-out on AWS. */
 async function setup(options: Parameters<typeof startMockServer>[0] = {}): Promise<{ server: MockServer; kinesis: KinesisClient }> {
@@ -75,11 +78,7 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     expect(consumersOfStream.Consumers?.map((c) => c.ConsumerName)).toEqual(['fan-app']);
     expect(w1.streamConsumerArn).toBe(w2.streamConsumerArn);
 
-    for (const c of consumers.splice(0)) await c.stop();
-    kinesis!.destroy();
-    dynamoDb!.destroy();
-    await server!.close();
-    server = kinesis = dynamoDb = undefined;
+    await tearDown();
     expect(await leakedResources(before)).toEqual({});
   });
 
@@ -153,11 +152,7 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     } finally {
       connect.mockRestore();
     }
-    for (const c of consumers.splice(0)) await c.stop();
-    kinesis!.destroy();
-    dynamoDb!.destroy();
-    await server!.close();
-    server = kinesis = dynamoDb = undefined;
+    await tearDown();
     expect(await leakedResources(before)).toEqual({});
   });
 
