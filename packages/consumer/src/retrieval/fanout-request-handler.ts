@@ -186,14 +186,14 @@ function queryString(query: QueryParameterBag): string {
   const parts: string[] = [];
   for (const key of Object.keys(query).sort()) {
     const value = query[key];
-    const name = escape(key);
-    if (Array.isArray(value)) for (const v of value) parts.push(`${name}=${escape(v)}`);
-    else parts.push(value === null || value === undefined ? name : `${name}=${escape(value)}`);
+    const name = escapeUri(key);
+    if (Array.isArray(value)) for (const v of value) parts.push(`${name}=${escapeUri(v)}`);
+    else parts.push(value === null || value === undefined ? name : `${name}=${escapeUri(value)}`);
   }
   return parts.join('&');
 }
 
-function escape(value: string): string {
+function escapeUri(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
