@@ -152,6 +152,20 @@ describe('FanOutRequestHandler', () => {
     expect(() => new FanOutRequestHandler({ responseTimeoutMillis: 0 })).toThrow(expect.objectContaining({ field: 'responseTimeoutMillis' }));
   });
 
+  it('sends the query sorted and escaped as the signer saw it, and drops connection-specific headers', async () => {
+    const server = await startServer();
+    const h = handler();
+    const request = subscribeRequest(server.port);
+    request.path = '/stream';
+    request.query = { b: "x y!'()*", a: ['1', '2'], c: null };
+    request.headers = { ...request.headers, connection: 'keep-alive', 'Transfer-Encoding': 'chunked' };
+    void h.handle(request, { isEventStream: true }).catch(() => undefined);
+    const seen = await server.nextStream();
+    expect(seen.headers[':path']).toBe('/stream?a=1&a=2&b=x%20y%21%27%28%29%2A&c');
+    expect(seen.headers.connection).toBeUndefined();
+    expect(seen.headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('recognises SubscribeToShard by its target when the SDK does not flag it, and sends every other call to the inner handler', async () => {
     const server = await startServer();
     const calls: string[] = [];
