@@ -7,6 +7,7 @@ export {
   type AwsErrorKind,
   type ClassifiedAwsError,
 } from './aws-errors.js';
+export { speaksAwsJson11 } from './aws-json-protocol.js';
 export { backoffDelay, isRetriable, retry, type BackoffOptions, type RetryOptions } from './backoff.js';
 export { ManualClock, MAX_TIMER_DELAY_MS, systemClock, type Clock } from './clock.js';
 export { TypedEmitter } from './events.js';

@@ -1,6 +1,6 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { canonicalExplicitHashKey, effectiveHashKey, hashKeyInRange, RecordAggregator, validatePartitionKey } from '@kinesis-kit/aggregation';
-import { backoffDelay, childLogger, classifyAwsError, errorFields, Semaphore, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import { backoffDelay, childLogger, classifyAwsError, errorFields, Semaphore, speaksAwsJson11, TypedEmitter, type Logger } from '@kinesis-kit/core';
 import { BatchSettlement } from './batch.js';
 import { buildKinesisClient } from './client.js';
 import { Collector } from './collector.js';
@@ -10,7 +10,7 @@ import { LimiterStage } from './limiter-stage.js';
 import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
 import { CONSTANTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { addAttempt, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
-import { speaksJson11, useNativeRecordsBody } from './records-body.js';
+import { useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
 import type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
@@ -110,7 +110,7 @@ export class KinesisProducer {
     this.metrics = new ProducerMetrics(o.metrics, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
     this.ownsClient = o.kinesisClient === undefined;
     this.client = o.kinesisClient ?? buildKinesisClient(o);
-    this.nativeRecordsBody = speaksJson11(this.client);
+    this.nativeRecordsBody = speaksAwsJson11(this.client);
     this.semaphore = new Semaphore(o.maxConnections);
     this.shardMap = new ShardMap({
       client: this.client,

@@ -1,7 +1,8 @@
 import { KinesisClient, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import type { SerializeHandlerArguments } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
-import { speaksJson11, withRecords, writeRecordsBody } from './records-body.js';
+import { speaksAwsJson11 } from '@kinesis-kit/core';
+import { withRecords, writeRecordsBody } from './records-body.js';
 
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 
@@ -63,12 +64,10 @@ describe('withRecords', () => {
   });
 });
 
-describe('speaksJson11', () => {
-  it("is true for the SDK's Kinesis client and false for a client that does not name its protocol", () => {
+describe('speaksAwsJson11 (core)', () => {
+  it("is true for the SDK's Kinesis client, which the native bodies rely on", () => {
     const client = new KinesisClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    expect(speaksJson11(client)).toBe(true);
+    expect(speaksAwsJson11(client)).toBe(true);
     client.destroy();
-    expect(speaksJson11({ config: {} } as never)).toBe(false);
-    expect(speaksJson11({ config: { protocol: { getShapeId: () => 'smithy.protocols#rpcv2Cbor' } } } as never)).toBe(false);
   });
 });

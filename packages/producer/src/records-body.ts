@@ -1,4 +1,4 @@
-import type { KinesisClient, PutRecordsCommand, PutRecordsCommandInput, PutRecordsCommandOutput, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import type { PutRecordsCommand, PutRecordsCommandInput, PutRecordsCommandOutput, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import type { SerializeHandlerArguments, SerializeMiddleware } from '@smithy/types';
 
 /**
@@ -9,12 +9,11 @@ import type { SerializeHandlerArguments, SerializeMiddleware } from '@smithy/typ
  * parsing the response. One middleware hides the records from the serializer; the next one, right
  * after it, writes them into the body the serializer produced, where it wrote the empty list.
  *
- * Only for clients whose protocol says awsJson1_1 (speaksJson11), and each body is checked: if it
+ * Only for clients whose protocol says awsJson1_1 (core's speaksAwsJson11), and each body is checked: if it
  * is not the JSON expected, the send fails with a retriable error before anything goes out and
  * `onMismatch` tells the caller to stop (the records are retried through the SDK's serializer).
  */
 
-const JSON_1_1 = 'aws.protocols#awsJson1_1';
 const EMPTY_RECORDS = '"Records":[]';
 const DATA_OPEN = '{"Data":"';
 const HIDE = { name: 'kinesisKitHideRecords', relation: 'before', toMiddleware: 'serializerMiddleware' } as const;
@@ -22,14 +21,6 @@ const WRITE = { name: 'kinesisKitWriteRecords', relation: 'after', toMiddleware:
 
 type Middleware = SerializeMiddleware<PutRecordsCommandInput, PutRecordsCommandOutput>;
 type HandlerArgs = SerializeHandlerArguments<PutRecordsCommandInput>;
-
-/** Whether the client serializes Kinesis calls as awsJson1_1 (the SDK's schema-based clients name their protocol). */
-export function speaksJson11(client: KinesisClient): boolean {
-  const protocol = (client.config as { protocol?: unknown }).protocol;
-  if (typeof protocol !== 'object' || protocol === null) return false;
-  const getShapeId = (protocol as { getShapeId?: unknown }).getShapeId;
-  return typeof getShapeId === 'function' && (getShapeId as () => unknown).call(protocol) === JSON_1_1;
-}
 
 /** Makes `command` send its Records written by writeRecordsBody (see above). */
 export function useNativeRecordsBody(command: PutRecordsCommand, onMismatch: () => void): PutRecordsCommand {

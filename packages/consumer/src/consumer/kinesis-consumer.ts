@@ -7,6 +7,7 @@ import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
 import { ensureStreamConsumer } from '../retrieval/fanout-registration.js';
+import { NativeRecordData } from '../retrieval/records-response.js';
 import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';
 import { resolveClients, type ConsumerClients } from './clients.js';
@@ -44,6 +45,7 @@ export class KinesisConsumer {
   private readonly metrics: MetricsScope;
   private readonly logger: Logger;
   private readonly syncer: ShardSyncer;
+  private readonly recordData: NativeRecordData;
   private readonly consumers = new Map<HeldLease, ShardConsumer>();
   private readonly loop = new AbortController();
   private stateValue: KinesisConsumerState = 'new';
@@ -61,6 +63,7 @@ export class KinesisConsumer {
     this.options = o;
     this.clients = resolveClients(options);
     this.logger = childLogger(o.logger, { component: 'KinesisConsumer', workerId: o.workerId });
+    this.recordData = new NativeRecordData(this.clients.kinesis, this.logger);
     this.emitter = new TypedEmitter<KinesisConsumerEvents>(this.logger);
     this.metrics = new MetricsScope(o.metrics, o.clock, { WorkerIdentifier: o.workerId });
     this.coordinator = namingConsumerFields(
@@ -270,6 +273,7 @@ export class KinesisConsumer {
         held,
         options: this.options,
         kinesis: this.clients.kinesis,
+        recordData: this.recordData,
         table: this.coordinator.table,
         syncer: this.syncer,
         metrics: this.metrics,

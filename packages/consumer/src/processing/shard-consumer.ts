@@ -11,6 +11,7 @@ import type { MetricsScope } from '../leases/metrics.js';
 import { PollingFetcher } from '../retrieval/polling-fetcher.js';
 import { FanOutFetcher } from '../retrieval/fanout-fetcher.js';
 import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from '../retrieval/records-fetcher.js';
+import type { NativeRecordData } from '../retrieval/records-response.js';
 import type { ShardSyncer } from '../shards/shard-syncer.js';
 import { deliverBatch } from './batch-delivery.js';
 import type { ChildShard, ShardRecordProcessor } from './processor.js';
@@ -21,6 +22,8 @@ export interface ShardConsumerContext {
   held: HeldLease;
   options: ResolvedConsumerOptions;
   kinesis: KinesisClient;
+  /** GetRecords Data decoded natively while this is on (polling). */
+  recordData: NativeRecordData;
   table: LeaseTable;
   syncer: ShardSyncer;
   metrics: MetricsScope;
@@ -377,7 +380,7 @@ export class ShardConsumer {
       onError: (info: RetrievalErrorInfo) => events.emit('retrievalError', info),
     };
     if (options.fanout && consumerArn) return new FanOutFetcher({ ...common, consumerArn, options: options.fanout });
-    return new PollingFetcher({ ...common, stream: options.stream, options: options.polling });
+    return new PollingFetcher({ ...common, recordData: this.ctx.recordData, stream: options.stream, options: options.polling });
   }
 
   /** Runs a lifecycle call of the processor; its failure is reported, never thrown (the lifecycle goes on). */

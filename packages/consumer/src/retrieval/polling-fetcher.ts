@@ -6,6 +6,7 @@ import { PollPacer } from './poll-pacer.js';
 import { QueuedFetcher } from './queued-fetcher.js';
 import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
 import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
+import type { NativeRecordData } from './records-response.js';
 
 export interface PollingOptions {
   /** GetRecords Limit (KCL maxRecords; at most 10000). Default 10000. */
@@ -30,6 +31,8 @@ export const POLLING_DEFAULTS: PollingOptions = {
 
 export interface PollingFetcherContext {
   kinesis: KinesisClient;
+  /** Whether GetRecords Data is decoded natively (see records-response.ts); shared by the consumer's fetchers. */
+  recordData: NativeRecordData;
   stream: StreamRef;
   shardId: string;
   start: StartPosition;
@@ -153,7 +156,8 @@ export class PollingFetcher extends QueuedFetcher {
     const started = clock.monotonic();
     this.pacer.callStarted(started);
     try {
-      const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.maxRecords }), { abortSignal: signal });
+      const command = this.ctx.recordData.apply(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.maxRecords }));
+      const out = await kinesis.send(command, { abortSignal: signal });
       metrics.call('KinesisDataFetcher.getRecords', true, started, this.dims);
       return out;
     } catch (err) {

@@ -1,0 +1,111 @@
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+  SplitShardCommand,
+  type GetRecordsCommandInput,
+  type GetRecordsCommandOutput,
+} from '@aws-sdk/client-kinesis';
+import { MemoryLogger } from '@kinesis-kit/core';
+import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { KinesisProducer } from '@kinesis-kit/producer';
+import type { DeserializeMiddleware } from '@smithy/types';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NativeRecordData, useNativeRecordData } from '../../src/retrieval/records-response.js';
+
+// GetRecords with Data decoded by the consumer (records-response.ts) against the mock, compared
+// with what the SDK alone makes of the very same response.
+
+let server: MockServer | undefined;
+let kinesis: KinesisClient | undefined;
+
+afterEach(async () => {
+  kinesis?.destroy();
+  await server?.close();
+  server = kinesis = undefined;
+});
+
+const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
+const awkwardKeys = ['plain', 'quote " and \\ backslash', 'ünïcödé 鍵 😀', '"Data":"AAAA"', 'control \n\t'];
+
+async function setup(): Promise<KinesisClient> {
+  server = await startMockServer({ streams: [{ name: 'read', shardCount: 1 }] });
+  kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
+  // Raw records (every byte value, awkward keys), then KPL-aggregated ones through the producer.
+  await kinesis.send(
+    new PutRecordsCommand({
+      StreamName: 'read',
+      Records: awkwardKeys.map((PartitionKey, i) => ({ PartitionKey, Data: i === 0 ? allBytes : allBytes.subarray(i * 40, i * 40 + i) })),
+    }),
+  );
+  const producer = new KinesisProducer({ streamName: 'read', kinesisClient: kinesis });
+  await producer.putMany(Array.from({ length: 300 }, (_, i) => ({ partitionKey: awkwardKeys[i % awkwardKeys.length]!, data: allBytes.subarray(i % 200) })));
+  await producer.close();
+  return kinesis;
+}
+
+async function iterator(client: KinesisClient, shardId: string): Promise<string> {
+  const out = await client.send(new GetShardIteratorCommand({ StreamName: 'read', ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }));
+  return out.ShardIterator!;
+}
+
+/** The response with every Data as a plain array, so the SDK's Uint8Array and our Buffer compare equal. */
+function comparable(out: GetRecordsCommandOutput): unknown {
+  const { $metadata: _metadata, ...rest } = out;
+  return { ...rest, Records: out.Records?.map((r) => ({ ...r, Data: [...(r.Data ?? [])] })) };
+}
+
+describe('GetRecords Data decoded by the consumer', () => {
+  it('gives the same output as the SDK alone: raw and aggregated records, awkward keys, ChildShards at a closed shard', async () => {
+    const client = await setup();
+    const shards = (await client.send(new ListShardsCommand({ StreamName: 'read' }))).Shards!;
+    await client.send(new SplitShardCommand({ StreamName: 'read', ShardToSplit: shards[0]!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }));
+    const it = await iterator(client, shards[0]!.ShardId!);
+
+    const sdk = await client.send(new GetRecordsCommand({ ShardIterator: it }));
+    const ours = await client.send(useNativeRecordData(new GetRecordsCommand({ ShardIterator: it }), () => expect.unreachable()));
+    expect(sdk.Records!.length).toBeGreaterThan(awkwardKeys.length);
+    expect(sdk.ChildShards).toHaveLength(2);
+    expect(comparable(ours)).toEqual(comparable(sdk));
+    expect(Buffer.from(ours.Records![0]!.Data!).equals(Buffer.from(allBytes))).toBe(true);
+  });
+
+  it('after a mismatch fails that call with a retriable error, warns once, and leaves later calls to the SDK', async () => {
+    const client = await setup();
+    const shardId = (await client.send(new ListShardsCommand({ StreamName: 'read' }))).Shards![0]!.ShardId!;
+    const it = await iterator(client, shardId);
+    const logger = new MemoryLogger();
+    const native = new NativeRecordData(client, logger);
+    expect(native.enabled).toBe(true);
+
+    // Something between the SDK's deserializer and ours that drops the first record from the body.
+    const intruder: DeserializeMiddleware<GetRecordsCommandInput, GetRecordsCommandOutput> = (next) => async (args) => {
+      const result = await next(args);
+      const response = result.response as { body: Buffer };
+      const parsed = JSON.parse(response.body.toString('utf8')) as { Records: unknown[] };
+      parsed.Records.shift();
+      response.body = Buffer.from(JSON.stringify(parsed));
+      return result;
+    };
+    const first = native.apply(new GetRecordsCommand({ ShardIterator: it }));
+    first.middlewareStack.addRelativeTo(intruder, { relation: 'before', toMiddleware: 'kinesisKitTakeRecordData', name: 'intruder' });
+    await expect(client.send(first)).rejects.toMatchObject({ code: 'RECORD_DATA_MISMATCH' });
+    expect(native.enabled).toBe(false);
+    expect(logger.entries.filter((e) => e.level === 'warn')).toHaveLength(1);
+
+    const second = native.apply(new GetRecordsCommand({ ShardIterator: it }));
+    expect(second.middlewareStack.identify().some((name) => name.startsWith('kinesisKit'))).toBe(false);
+    const sdk = await client.send(new GetRecordsCommand({ ShardIterator: it }));
+    // Records only: an open shard's NextShardIterator carries the time it was issued.
+    expect((comparable(await client.send(second)) as { Records: unknown }).Records).toEqual((comparable(sdk) as { Records: unknown }).Records);
+  });
+
+  it('is off for a client that does not speak awsJson1_1', () => {
+    const native = new NativeRecordData({ config: { protocol: { getShapeId: () => 'smithy.protocols#rpcv2Cbor' } } } as never, new MemoryLogger());
+    expect(native.enabled).toBe(false);
+    const command = new GetRecordsCommand({ ShardIterator: 'x' });
+    expect(native.apply(command).middlewareStack.identify().some((name) => name.startsWith('kinesisKit'))).toBe(false);
+  });
+});
