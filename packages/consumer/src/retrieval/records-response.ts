@@ -5,10 +5,10 @@ import type { DeserializeMiddleware } from '@smithy/types';
 
 /**
  * GetRecords responses with each record's Data decoded here instead of by the SDK's JSON codec.
- * The codec runs a regular expression over every base64 string before decoding it, and parses
- * it as part of one large JSON text: with 50 KB aggregated records that is the largest single
- * cost of a polling consumer (~11 % of its CPU, and most of its garbage). Buffer's native base64
- * needs neither.
+ * The codec runs a regular expression over every base64 string before decoding it (~11 % of a
+ * polling consumer's CPU), and builds each one as a string inside one large JSON text (most of
+ * its garbage). Buffer's native base64 needs neither: with 50 KB aggregated records the client
+ * went from ~1.8 to ~1.2 µs of CPU per user record.
  *
  * One middleware, inside the SDK's deserializer, takes each `"Data":"..."` value out of the raw
  * body and decodes it; the SDK parses the rest (every other field, errors, metadata) as always.
