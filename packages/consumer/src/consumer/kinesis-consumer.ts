@@ -7,7 +7,7 @@ import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
 import { ensureStreamConsumer } from '../retrieval/fanout-registration.js';
-import { NativeRecordData } from '../retrieval/records-response.js';
+import { NativeRecordData } from '../retrieval/native-record-data.js';
 import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';
 import { resolveClients, type ConsumerClients } from './clients.js';

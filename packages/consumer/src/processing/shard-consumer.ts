@@ -11,7 +11,7 @@ import type { MetricsScope } from '../leases/metrics.js';
 import { PollingFetcher } from '../retrieval/polling-fetcher.js';
 import { FanOutFetcher } from '../retrieval/fanout-fetcher.js';
 import type { FetchedBatch, RecordsFetcher, RetrievalErrorInfo, StartPosition } from '../retrieval/records-fetcher.js';
-import type { NativeRecordData } from '../retrieval/records-response.js';
+import type { NativeRecordData } from '../retrieval/native-record-data.js';
 import type { ShardSyncer } from '../shards/shard-syncer.js';
 import { deliverBatch } from './batch-delivery.js';
 import type { ChildShard, ShardRecordProcessor } from './processor.js';
@@ -22,7 +22,7 @@ export interface ShardConsumerContext {
   held: HeldLease;
   options: ResolvedConsumerOptions;
   kinesis: KinesisClient;
-  /** GetRecords Data decoded natively while this is on (polling). */
+  /** Record Data decoded natively (GetRecords and SubscribeToShard) while this is on. */
   recordData: NativeRecordData;
   table: LeaseTable;
   syncer: ShardSyncer;
@@ -379,8 +379,9 @@ export class ShardConsumer {
       metrics,
       onError: (info: RetrievalErrorInfo) => events.emit('retrievalError', info),
     };
-    if (options.fanout && consumerArn) return new FanOutFetcher({ ...common, consumerArn, options: options.fanout });
-    return new PollingFetcher({ ...common, recordData: this.ctx.recordData, stream: options.stream, options: options.polling });
+    const recordData = this.ctx.recordData;
+    if (options.fanout && consumerArn) return new FanOutFetcher({ ...common, recordData, consumerArn, options: options.fanout });
+    return new PollingFetcher({ ...common, recordData, stream: options.stream, options: options.polling });
   }
 
   /** Runs a lifecycle call of the processor; its failure is reported, never thrown (the lifecycle goes on). */

@@ -3,6 +3,7 @@ import { backoffDelay, classifyAwsError, linkSignals, sleep, type Clock, type Lo
 import type { MetricsScope } from '../leases/metrics.js';
 import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
 import { QueuedFetcher } from './queued-fetcher.js';
+import type { NativeRecordData } from './native-record-data.js';
 import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
 
 export interface FanOutOptions {
@@ -25,6 +26,8 @@ export const FANOUT_DEFAULTS: FanOutOptions = {
 
 export interface FanOutFetcherContext {
   kinesis: KinesisClient;
+  /** Whether event Data is decoded natively (see event-record-data.ts); shared by the consumer's fetchers. Absent: by the SDK. */
+  recordData?: NativeRecordData;
   consumerArn: string;
   shardId: string;
   start: StartPosition;
@@ -73,7 +76,7 @@ export class FanOutFetcher extends QueuedFetcher {
 
   /** One subscription, read until it ends. */
   private async subscribeOnce(signal: AbortSignal): Promise<'ended' | 'shard-end' | 'failed'> {
-    const { kinesis, consumerArn, shardId, clock, metrics, options } = this.ctx;
+    const { kinesis, shardId, clock, metrics, options } = this.ctx;
     const subscription = new AbortController();
     const linked = linkSignals(signal, subscription.signal);
     let cancelWatchdog: (() => void) | undefined;
@@ -90,7 +93,7 @@ export class FanOutFetcher extends QueuedFetcher {
     try {
       armWatchdog();
       const out = await kinesis.send(
-        new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: this.startingPosition() }),
+        this.subscribeCommand(),
         { abortSignal: linked.signal },
       );
       metrics.call('SubscribeToShard', true, started, { Operation: 'ProcessTask', ShardId: shardId });
@@ -129,6 +132,12 @@ export class FanOutFetcher extends QueuedFetcher {
       subscription.abort();
       linked.dispose();
     }
+  }
+
+  private subscribeCommand(): SubscribeToShardCommand {
+    const { consumerArn, shardId, recordData } = this.ctx;
+    const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: this.startingPosition() });
+    return recordData === undefined ? command : recordData.applyToSubscription(command);
   }
 
   /** Queues one event's records (waits while the queue is full). True at the shard's end. */

@@ -6,7 +6,7 @@ import { PollPacer } from './poll-pacer.js';
 import { QueuedFetcher } from './queued-fetcher.js';
 import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
 import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
-import type { NativeRecordData } from './records-response.js';
+import type { NativeRecordData } from './native-record-data.js';
 
 export interface PollingOptions {
   /** GetRecords Limit (KCL maxRecords; at most 10000). Default 10000. */

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import type { GetRecordsCommand, GetRecordsCommandInput, GetRecordsCommandOutput, KinesisClient } from '@aws-sdk/client-kinesis';
-import { speaksAwsJson11, type Logger } from '@kinesis-kit/core';
+import type { GetRecordsCommand, GetRecordsCommandInput, GetRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import type { DeserializeMiddleware } from '@smithy/types';
 
 /**
@@ -24,32 +23,6 @@ const TAKE = { name: 'kinesisKitTakeRecordData', relation: 'after', toMiddleware
 const PUT_BACK = { name: 'kinesisKitPutBackRecordData', relation: 'before', toMiddleware: 'deserializerMiddleware' } as const;
 
 type Middleware = DeserializeMiddleware<GetRecordsCommandInput, GetRecordsCommandOutput>;
-
-/** One consumer's switch: on for awsJson1_1 clients, off for good after the first mismatch (shared by its fetchers). */
-export class NativeRecordData {
-  private on: boolean;
-
-  constructor(
-    client: KinesisClient,
-    private readonly logger: Logger,
-  ) {
-    this.on = speaksAwsJson11(client);
-  }
-
-  get enabled(): boolean {
-    return this.on;
-  }
-
-  /** `command`, decoding its records' Data natively while the switch is on. */
-  apply(command: GetRecordsCommand): GetRecordsCommand {
-    return this.on ? useNativeRecordData(command, this.turnOff) : command;
-  }
-
-  private readonly turnOff = (): void => {
-    if (this.on) this.logger.warn({}, 'GetRecords records did not line up with the Data read from the body; the SDK decodes them from now on');
-    this.on = false;
-  };
-}
 
 /** A response body with the Data values taken out (`"Data":""` left in their place) and those values decoded, in order. */
 export interface TakenRecordData {
@@ -124,14 +97,14 @@ function decodedLength(body: Buffer, start: number, end: number): number {
   return (length / 4) * 3 - padding;
 }
 
-/** Puts `data` back into the parsed records, in order; throws (after onMismatch) when they do not line up. */
-export function putBackRecordData(output: GetRecordsCommandOutput | undefined, data: readonly Buffer[], onMismatch: () => void): void {
+/** Puts `data` back into the parsed records (of a GetRecords output or a SubscribeToShardEvent), in order; throws (after onMismatch) when they do not line up. */
+export function putBackRecordData(output: { Records?: { Data?: Uint8Array }[] | undefined } | undefined, data: readonly Buffer[], onMismatch: () => void): void {
   const records = output?.Records ?? [];
   const aligned = records.length === data.length && records.every((r) => r.Data !== undefined && r.Data.length === 0);
   if (!aligned) {
     onMismatch();
     // Retriable for the SDK ($retryable) and for classifyAwsError (a code and no HTTP status).
-    throw Object.assign(new Error('kinesis-kit: the GetRecords records did not line up with the Data taken from the body; decoding through the SDK from now on'), {
+    throw Object.assign(new Error('kinesis-kit: the records did not line up with the Data taken from the response; decoding through the SDK from now on'), {
       code: 'RECORD_DATA_MISMATCH',
       $retryable: {},
     });

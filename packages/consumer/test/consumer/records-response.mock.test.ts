@@ -4,7 +4,9 @@ import {
   KinesisClient,
   ListShardsCommand,
   PutRecordsCommand,
+  RegisterStreamConsumerCommand,
   SplitShardCommand,
+  SubscribeToShardCommand,
   type GetRecordsCommandInput,
   type GetRecordsCommandOutput,
 } from '@aws-sdk/client-kinesis';
@@ -13,10 +15,13 @@ import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import type { DeserializeMiddleware } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NativeRecordData, useNativeRecordData } from '../../src/retrieval/records-response.js';
+import { NativeRecordData } from '../../src/retrieval/native-record-data.js';
+import { useNativeRecordData } from '../../src/retrieval/records-response.js';
+import { useNativeEventRecordData } from '../../src/retrieval/event-record-data.js';
+import { FanOutRequestHandler } from '../../src/index.js';
 
-// GetRecords with Data decoded by the consumer (records-response.ts) against the mock, compared
-// with what the SDK alone makes of the very same response.
+// GetRecords and SubscribeToShard with Data decoded by the consumer (records-response.ts,
+// event-record-data.ts) against the mock, compared with what the SDK alone makes of the same data.
 
 let server: MockServer | undefined;
 let kinesis: KinesisClient | undefined;
@@ -30,9 +35,9 @@ afterEach(async () => {
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 const awkwardKeys = ['plain', 'quote " and \\ backslash', 'ünïcödé 鍵 😀', '"Data":"AAAA"', 'control \n\t'];
 
-async function setup(): Promise<KinesisClient> {
-  server = await startMockServer({ streams: [{ name: 'read', shardCount: 1 }] });
-  kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
+async function setup(options: { requestHandler?: FanOutRequestHandler } = {}): Promise<KinesisClient> {
+  server = await startMockServer({ streams: [{ name: 'read', shardCount: 1 }], subscribeCooldownMs: 1 });
+  kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1, ...options });
   // Raw records (every byte value, awkward keys), then KPL-aggregated ones through the producer.
   await kinesis.send(
     new PutRecordsCommand({
@@ -70,6 +75,9 @@ describe('GetRecords Data decoded by the consumer', () => {
     expect(sdk.ChildShards).toHaveLength(2);
     expect(comparable(ours)).toEqual(comparable(sdk));
     expect(Buffer.from(ours.Records![0]!.Data!).equals(Buffer.from(allBytes))).toBe(true);
+    // The SDK's decoder gives plain Uint8Arrays, ours Buffers: proof of which path ran.
+    expect(ours.Records!.every((r) => Buffer.isBuffer(r.Data))).toBe(true);
+    expect(sdk.Records!.some((r) => Buffer.isBuffer(r.Data))).toBe(false);
   });
 
   it('after a mismatch fails that call with a retriable error, warns once, and leaves later calls to the SDK', async () => {
@@ -107,5 +115,37 @@ describe('GetRecords Data decoded by the consumer', () => {
     expect(native.enabled).toBe(false);
     const command = new GetRecordsCommand({ ShardIterator: 'x' });
     expect(native.apply(command).middlewareStack.identify().some((name) => name.startsWith('kinesisKit'))).toBe(false);
+  });
+
+  it('gives the same SubscribeToShard events as the SDK alone, over both HTTP/2 handlers', async () => {
+    for (const requestHandler of [undefined, new FanOutRequestHandler()]) {
+      const client = await setup(requestHandler === undefined ? {} : { requestHandler });
+      const shardId = (await client.send(new ListShardsCommand({ StreamName: 'read' }))).Shards![0]!.ShardId!;
+      const expected = (await client.send(new GetRecordsCommand({ ShardIterator: await iterator(client, shardId) }))).Records!.length;
+      const arn = server!.engine.streamArn('read');
+      const consumerArn = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'compare' }))).Consumer!.ConsumerARN!;
+      const read = async (native: boolean): Promise<unknown[]> => {
+        const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } });
+        const out = await client.send(native ? useNativeEventRecordData(command, () => expect.unreachable()) : command);
+        const records: unknown[] = [];
+        for await (const event of out.EventStream!) {
+          for (const r of event.SubscribeToShardEvent?.Records ?? []) {
+            // The SDK's decoder gives plain Uint8Arrays, ours Buffers: proof of which path ran.
+            expect(Buffer.isBuffer(r.Data)).toBe(native);
+            records.push({ ...r, Data: [...(r.Data ?? [])] });
+          }
+          if (records.length >= expected) break;
+        }
+        return records;
+      };
+      const sdk = await read(false);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the mock's subscribe cooldown (1 ms)
+      const ours = await read(true);
+      expect(sdk).toHaveLength(expected);
+      expect(ours).toEqual(sdk);
+      kinesis?.destroy();
+      await server?.close();
+      server = kinesis = undefined;
+    }
   });
 });
