@@ -45,7 +45,7 @@ describe('reframeEvent', () => {
   it('takes the Data out of a SubscribeToShardEvent and writes the message again, byte for byte as an encoder would', () => {
     const datas = [allBytes, new Uint8Array(0), Uint8Array.of(1, 2), new Uint8Array(70_000).fill(9)];
     const payload = eventPayload(datas);
-    const taken: (Buffer[] | undefined)[] = [];
+    const taken: (Uint8Array[] | undefined)[] = [];
     const out = reframeEvent(encodeEventStreamMessage(EVENT_HEADERS, payload), taken);
     expect(out.equals(encodeEventStreamMessage(EVENT_HEADERS, stripped(payload)))).toBe(true);
     expect(taken).toHaveLength(1);
@@ -61,14 +61,14 @@ describe('reframeEvent', () => {
       Buffer.from([5, ...Buffer.from('bytes'), 6, 0, 2, 0xff, 0xfe]),
     ]);
     const headers = Buffer.concat([others, stringHeader(':message-type', 'event'), stringHeader(':event-type', 'SubscribeToShardEvent')]);
-    const taken: (Buffer[] | undefined)[] = [];
+    const taken: (Uint8Array[] | undefined)[] = [];
     const payload = eventPayload([Uint8Array.of(1, 2, 3)]);
     expect(reframeEvent(rawMessage(headers, payload), taken).equals(rawMessage(headers, stripped(payload)))).toBe(true);
     expect(taken).toHaveLength(1);
   });
 
   it('leaves every other message as it was: initial-response, exceptions, unknown header types, a damaged checksum', () => {
-    const taken: (Buffer[] | undefined)[] = [];
+    const taken: (Uint8Array[] | undefined)[] = [];
     const payload = eventPayload([allBytes]);
     const initial = encodeEventStreamMessage({ ':message-type': 'event', ':event-type': 'initial-response', ':content-type': 'application/json' }, '{}');
     const exception = encodeEventStreamMessage({ ':message-type': 'exception', ':exception-type': 'ResourceInUseException' }, '{"message":"in use"}');
@@ -99,7 +99,7 @@ describe('reframeEvents', () => {
     const stream = Buffer.concat([...messages, tail]);
     const expected = Buffer.concat([messages[0]!, ...payloads.map((p, i) => (i === 2 ? messages[3]! : encodeEventStreamMessage(EVENT_HEADERS, stripped(p)))), tail]);
     for (const size of [1, 5, 13, 4096, 16_384, stream.length]) {
-      const taken: (Buffer[] | undefined)[] = [];
+      const taken: (Uint8Array[] | undefined)[] = [];
       const chunks: Buffer[] = [];
       for (let at = 0; at < stream.length; at += size) chunks.push(stream.subarray(at, at + size));
       const out: Buffer[] = [];

@@ -26,7 +26,7 @@ const CRC_BYTES = 4;
 
 type Middleware = DeserializeMiddleware<SubscribeToShardCommandInput, SubscribeToShardCommandOutput>;
 /** Per SubscribeToShardEvent message, in order: its decoded Data values, or undefined when the SDK decodes that one. */
-type TakenQueue = (Buffer[] | undefined)[];
+type TakenQueue = (Uint8Array[] | undefined)[];
 
 /** Makes `command` decode its events' Data natively (see above). */
 export function useNativeEventRecordData(command: SubscribeToShardCommand, onMismatch: () => void): SubscribeToShardCommand {

@@ -27,12 +27,12 @@ type Middleware = DeserializeMiddleware<GetRecordsCommandInput, GetRecordsComman
 /** A response body with the Data values taken out (`"Data":""` left in their place) and those values decoded, in order. */
 export interface TakenRecordData {
   body: Buffer;
-  data: Buffer[];
+  data: Uint8Array[];
 }
 
 /** Makes `command` decode its records' Data natively (see above). */
 export function useNativeRecordData(command: GetRecordsCommand, onMismatch: () => void): GetRecordsCommand {
-  let taken: Buffer[] | undefined;
+  let taken: Uint8Array[] | undefined;
   const take: Middleware = (next) => async (args) => {
     const result = await next(args);
     const response = result.response as { statusCode?: number; headers?: Record<string, string>; body?: unknown };
@@ -59,7 +59,7 @@ export function useNativeRecordData(command: GetRecordsCommand, onMismatch: () =
  * when a value is not plain base64 (escapes, whitespace: the SDK's codec handles those).
  */
 export function takeRecordData(body: Buffer): TakenRecordData | undefined {
-  const data: Buffer[] = [];
+  const data: Uint8Array[] = [];
   const cuts: number[] = []; // [start, end) of each value
   let at = body.indexOf(DATA_KEY);
   while (at >= 0) {
@@ -69,7 +69,8 @@ export function takeRecordData(body: Buffer): TakenRecordData | undefined {
     const decoded = Buffer.from(body.toString('latin1', start, end), 'base64');
     // Node skips characters outside the alphabet; the exact length tells that none were there.
     if (decoded.length !== decodedLength(body, start, end)) return undefined;
-    data.push(decoded);
+    // A plain Uint8Array over the decoded bytes, as the SDK's codec gives (a Buffer's slice() would not copy).
+    data.push(new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.length));
     cuts.push(start, end);
     at = body.indexOf(DATA_KEY, end);
   }
@@ -98,7 +99,7 @@ function decodedLength(body: Buffer, start: number, end: number): number {
 }
 
 /** Puts `data` back into the parsed records (of a GetRecords output or a SubscribeToShardEvent), in order; throws (after onMismatch) when they do not line up. */
-export function putBackRecordData(output: { Records?: { Data?: Uint8Array }[] | undefined } | undefined, data: readonly Buffer[], onMismatch: () => void): void {
+export function putBackRecordData(output: { Records?: { Data?: Uint8Array }[] | undefined } | undefined, data: readonly Uint8Array[], onMismatch: () => void): void {
   const records = output?.Records ?? [];
   const aligned = records.length === data.length && records.every((r) => r.Data !== undefined && r.Data.length === 0);
   if (!aligned) {

@@ -13,6 +13,7 @@ import {
 import { MemoryLogger } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
+import { Readable } from 'node:stream';
 import type { DeserializeMiddleware } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NativeRecordData } from '../../src/retrieval/native-record-data.js';
@@ -56,6 +57,34 @@ async function iterator(client: KinesisClient, shardId: string): Promise<string>
   return out.ShardIterator!;
 }
 
+/**
+ * What the SDK's deserializer reads: a middleware between it and `ours` that keeps a copy of the
+ * body `ours` hands on (a Buffer, or the stream it reads, teed).
+ */
+function probeBody(command: GetRecordsCommand | SubscribeToShardCommand, ours: string): { text: string } {
+  const seen = { text: '' };
+  const probe: DeserializeMiddleware<object, object> = (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { body: unknown };
+    if (Buffer.isBuffer(response.body)) seen.text = response.body.toString('latin1');
+    else if (response.body instanceof Readable) {
+      const source = response.body;
+      response.body = Readable.from(
+        (async function* () {
+          for await (const chunk of source) {
+            seen.text += Buffer.from(chunk as Uint8Array).toString('latin1');
+            yield chunk as Uint8Array;
+          }
+        })(),
+        { objectMode: false },
+      );
+    }
+    return result;
+  };
+  command.middlewareStack.addRelativeTo(probe as never, { relation: 'before', toMiddleware: ours, name: 'probe' });
+  return seen;
+}
+
 /** The response with every Data as a plain array, so the SDK's Uint8Array and our Buffer compare equal. */
 function comparable(out: GetRecordsCommandOutput): unknown {
   const { $metadata: _metadata, ...rest } = out;
@@ -70,14 +99,17 @@ describe('GetRecords Data decoded by the consumer', () => {
     const it = await iterator(client, shards[0]!.ShardId!);
 
     const sdk = await client.send(new GetRecordsCommand({ ShardIterator: it }));
-    const ours = await client.send(useNativeRecordData(new GetRecordsCommand({ ShardIterator: it }), () => expect.unreachable()));
+    const command = useNativeRecordData(new GetRecordsCommand({ ShardIterator: it }), () => expect.unreachable());
+    const seen = probeBody(command, 'kinesisKitTakeRecordData');
+    const ours = await client.send(command);
+    // Proof that our path ran: the SDK was handed a body with every Data taken out.
+    expect(seen.text.match(/"Data":""/g)).toHaveLength(sdk.Records!.length);
     expect(sdk.Records!.length).toBeGreaterThan(awkwardKeys.length);
     expect(sdk.ChildShards).toHaveLength(2);
     expect(comparable(ours)).toEqual(comparable(sdk));
     expect(Buffer.from(ours.Records![0]!.Data!).equals(Buffer.from(allBytes))).toBe(true);
-    // The SDK's decoder gives plain Uint8Arrays, ours Buffers: proof of which path ran.
-    expect(ours.Records!.every((r) => Buffer.isBuffer(r.Data))).toBe(true);
-    expect(sdk.Records!.some((r) => Buffer.isBuffer(r.Data))).toBe(false);
+    // Plain Uint8Arrays, as the SDK gives them (a Buffer's slice() would not copy).
+    expect(ours.Records!.every((r) => r.Data!.constructor === Uint8Array)).toBe(true);
   });
 
   it('after a mismatch fails that call with a retriable error, warns once, and leaves later calls to the SDK', async () => {
@@ -126,16 +158,19 @@ describe('GetRecords Data decoded by the consumer', () => {
       const consumerArn = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: arn, ConsumerName: 'compare' }))).Consumer!.ConsumerARN!;
       const read = async (native: boolean): Promise<unknown[]> => {
         const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: { Type: 'TRIM_HORIZON' } });
-        const out = await client.send(native ? useNativeEventRecordData(command, () => expect.unreachable()) : command);
+        if (native) useNativeEventRecordData(command, () => expect.unreachable());
+        const seen = native ? probeBody(command, 'kinesisKitReframeEvents') : undefined;
+        const out = await client.send(command);
         const records: unknown[] = [];
         for await (const event of out.EventStream!) {
           for (const r of event.SubscribeToShardEvent?.Records ?? []) {
-            // The SDK's decoder gives plain Uint8Arrays, ours Buffers: proof of which path ran.
-            expect(Buffer.isBuffer(r.Data)).toBe(native);
+            expect(r.Data!.constructor).toBe(Uint8Array);
             records.push({ ...r, Data: [...(r.Data ?? [])] });
           }
           if (records.length >= expected) break;
         }
+        // Proof that our path ran: the event stream the SDK read had every Data taken out.
+        if (seen) expect(seen.text.match(/"Data":""/g)).toHaveLength(expected);
         return records;
       };
       const sdk = await read(false);
