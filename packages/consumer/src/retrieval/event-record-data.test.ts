@@ -108,6 +108,21 @@ describe('reframeEvents', () => {
       expect(taken.map((t) => t?.length)).toEqual([2, 1, undefined]);
     }
   });
+  it('passes everything on untouched from a message length that cannot be right, without waiting for the end', async () => {
+    const good = encodeEventStreamMessage(EVENT_HEADERS, eventPayload([Uint8Array.of(1)]));
+    const bad = Buffer.alloc(16); // a prelude saying 0 bytes
+    const after = encodeEventStreamMessage(EVENT_HEADERS, eventPayload([Uint8Array.of(2)]));
+    const taken: (Uint8Array[] | undefined)[] = [];
+    const parts: Buffer[] = [];
+    const reframed = reframeEvents(asStream([good, bad, after]), taken);
+    for (let i = 0; i < 2; i++) parts.push((await reframed.next()).value as Buffer);
+    // The bad bytes come out with the chunk that brought them, before the stream ends.
+    expect(parts[1]!.equals(bad)).toBe(true);
+    parts.push((await reframed.next()).value as Buffer);
+    expect(parts[2]!.equals(after)).toBe(true);
+    expect((await reframed.next()).done).toBe(true);
+    expect(taken).toHaveLength(1);
+  });
 });
 
 describe('withRecordData', () => {

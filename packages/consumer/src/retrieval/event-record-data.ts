@@ -57,22 +57,38 @@ export async function* reframeEvents(source: AsyncIterable<Uint8Array>, taken: T
   // chunks of ~16 KB, and joining on every chunk would copy each message hundreds of times.
   let chunks: Buffer[] = [];
   let buffered = 0;
+  // After a length that cannot be right, everything goes on untouched: the SDK reports it at once.
+  let passThrough = false;
   for await (const chunk of source) {
-    chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    buffered += chunk.byteLength;
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (passThrough) {
+      yield bytes;
+      continue;
+    }
+    chunks.push(bytes);
+    buffered += bytes.length;
     const out: Buffer[] = [];
     while (buffered >= PRELUDE_BYTES) {
       if (chunks[0]!.length < PRELUDE_BYTES) chunks = [Buffer.concat(chunks)];
       const total = chunks[0]!.readUInt32BE(0);
-      if (total < PRELUDE_BYTES + CRC_BYTES || buffered < total) break;
+      if (total < PRELUDE_BYTES + CRC_BYTES) {
+        passThrough = true;
+        break;
+      }
+      if (buffered < total) break;
       const joined = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
       out.push(reframeEvent(joined.subarray(0, total), taken));
       chunks = joined.length > total ? [joined.subarray(total)] : [];
       buffered -= total;
     }
+    if (passThrough) {
+      out.push(...chunks);
+      chunks = [];
+      buffered = 0;
+    }
     if (out.length > 0) yield out.length === 1 ? out[0]! : Buffer.concat(out);
   }
-  // A cut-off message (or a bad length) goes on as it came: the SDK reports it.
+  // A cut-off message goes on as it came: the SDK reports it.
   if (buffered > 0) yield Buffer.concat(chunks, buffered);
 }
 
