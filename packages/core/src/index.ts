@@ -8,6 +8,7 @@ export {
   type ClassifiedAwsError,
 } from './aws-errors.js';
 export { speaksAwsJson11 } from './aws-json-protocol.js';
+export { EVENT_STREAM_CRC_BYTES, EVENT_STREAM_PRELUDE_BYTES, EVENT_STREAM_STRING_TYPE, frameEventStreamMessage } from './event-stream-frame.js';
 export { backoffDelay, isRetriable, retry, type BackoffOptions, type RetryOptions } from './backoff.js';
 export { ManualClock, MAX_TIMER_DELAY_MS, systemClock, type Clock } from './clock.js';
 export { TypedEmitter } from './events.js';

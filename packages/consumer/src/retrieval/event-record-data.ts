@@ -1,6 +1,12 @@
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { SubscribeToShardCommand, SubscribeToShardCommandInput, SubscribeToShardCommandOutput, SubscribeToShardEventStream } from '@aws-sdk/client-kinesis';
+import {
+  EVENT_STREAM_CRC_BYTES as CRC_BYTES,
+  EVENT_STREAM_PRELUDE_BYTES as PRELUDE_BYTES,
+  EVENT_STREAM_STRING_TYPE as STRING_TYPE,
+  frameEventStreamMessage,
+} from '@kinesis-kit/core';
 import type { DeserializeMiddleware } from '@smithy/types';
 import { putBackRecordData, takeRecordData } from './records-response.js';
 
@@ -21,8 +27,6 @@ import { putBackRecordData, takeRecordData } from './records-response.js';
 const REFRAME = { name: 'kinesisKitReframeEvents', relation: 'after', toMiddleware: 'deserializerMiddleware' } as const;
 const PUT_BACK = { name: 'kinesisKitPutBackEventData', relation: 'before', toMiddleware: 'deserializerMiddleware' } as const;
 const EVENT_STREAM = 'application/vnd.amazon.eventstream';
-const PRELUDE_BYTES = 12;
-const CRC_BYTES = 4;
 
 type Middleware = DeserializeMiddleware<SubscribeToShardCommandInput, SubscribeToShardCommandOutput>;
 /** Per SubscribeToShardEvent message, in order: its decoded Data values, or undefined when the SDK decodes that one. */
@@ -107,16 +111,7 @@ export function reframeEvent(message: Buffer, taken: TakenQueue): Buffer {
   if (crc32(message.subarray(0, total - CRC_BYTES)) !== message.readUInt32BE(total - CRC_BYTES)) return message;
   const stripped = takeRecordData(message.subarray(payloadStart, total - CRC_BYTES));
   taken.push(stripped?.data);
-  if (stripped === undefined) return message;
-  const newTotal = payloadStart + stripped.body.length + CRC_BYTES;
-  const out = Buffer.allocUnsafe(newTotal);
-  out.writeUInt32BE(newTotal, 0);
-  out.writeUInt32BE(headersLength, 4);
-  out.writeUInt32BE(crc32(out.subarray(0, 8)), 8);
-  headers.copy(out, PRELUDE_BYTES);
-  stripped.body.copy(out, payloadStart);
-  out.writeUInt32BE(crc32(out.subarray(0, newTotal - CRC_BYTES)), newTotal - CRC_BYTES);
-  return out;
+  return stripped === undefined ? message : frameEventStreamMessage(headers, stripped.body);
 }
 
 /** The SDK's events with the taken Data put back into each SubscribeToShardEvent, in order. */
@@ -166,8 +161,6 @@ function isRecordsEvent(headers: Buffer): boolean {
   }
   return at === headers.length && messageType === 'event' && eventType === 'SubscribeToShardEvent';
 }
-
-const STRING_TYPE = 7;
 
 /** Bytes of a header value of `type` at `at` (its length prefix included), or -1 for a type this does not know. */
 function valueSize(headers: Buffer, at: number, type: number | undefined): number {
