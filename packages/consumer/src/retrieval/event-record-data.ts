@@ -8,7 +8,7 @@ import {
   frameEventStreamMessage,
 } from '@kinesis-kit/core';
 import type { DeserializeMiddleware } from '@smithy/types';
-import { putBackRecordData, takeRecordData } from './records-response.js';
+import { putBackRecordData, recordDataMismatch, takeRecordData } from './records-response.js';
 
 /**
  * SubscribeToShard events with each record's Data decoded here instead of by the SDK's JSON codec
@@ -125,18 +125,13 @@ export async function* withRecordData(
     if (records !== undefined) {
       if (taken.length === 0) {
         onMismatch();
-        throw mismatch('the SDK gave a SubscribeToShardEvent that was not re-framed');
+        throw recordDataMismatch('the SDK gave a SubscribeToShardEvent that was not re-framed');
       }
       const data = taken.shift();
       if (data !== undefined) putBackRecordData(records, data, onMismatch);
     }
     yield event;
   }
-}
-
-function mismatch(message: string): Error {
-  // Retriable for the SDK ($retryable) and for classifyAwsError (a code and no HTTP status).
-  return Object.assign(new Error(`kinesis-kit: ${message}; decoding through the SDK from now on`), { code: 'RECORD_DATA_MISMATCH', $retryable: {} });
 }
 
 /** Whether the headers say `:message-type` event and `:event-type` SubscribeToShardEvent (unknown header layouts: no). */

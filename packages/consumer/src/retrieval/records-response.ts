@@ -104,11 +104,7 @@ export function putBackRecordData(output: { Records?: { Data?: Uint8Array }[] | 
   const aligned = records.length === data.length && records.every((r) => r.Data !== undefined && r.Data.length === 0);
   if (!aligned) {
     onMismatch();
-    // Retriable for the SDK ($retryable) and for classifyAwsError (a code and no HTTP status).
-    throw Object.assign(new Error('kinesis-kit: the records did not line up with the Data taken from the response; decoding through the SDK from now on'), {
-      code: 'RECORD_DATA_MISMATCH',
-      $retryable: {},
-    });
+    throw recordDataMismatch('the records did not line up with the Data taken from the response');
   }
   for (let i = 0; i < records.length; i++) records[i]!.Data = data[i];
 }
@@ -119,4 +115,9 @@ async function collect(body: unknown): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The error of a mismatch: retriable for the SDK ($retryable) and for classifyAwsError (a code and no HTTP status). */
+export function recordDataMismatch(message: string): Error {
+  return Object.assign(new Error(`kinesis-kit: ${message}; decoding through the SDK from now on`), { code: 'RECORD_DATA_MISMATCH', $retryable: {} });
 }
