@@ -1,6 +1,8 @@
 import http2 from 'node:http2';
 import { Readable } from 'node:stream';
-import type { HeaderBag, HttpHandlerOptions, HttpRequest, HttpResponse, QueryParameterBag, RequestHandlerOutput } from '@smithy/types';
+import { AbortError } from '@kinesis-kit/core';
+import { buildQueryString } from '@smithy/core/protocols';
+import type { HeaderBag, HttpHandlerOptions, HttpRequest, HttpResponse, RequestHandlerOutput } from '@smithy/types';
 import { keepAliveHandler } from '../consumer/keep-alive-handler.js';
 import { ConsumerConfigError } from '../errors.js';
 
@@ -177,24 +179,9 @@ function responseHeaders(headers: http2.IncomingHttpHeaders): HeaderBag {
 }
 
 function pathOf(request: HttpRequest): string {
-  const query = request.query === undefined ? '' : queryString(request.query);
+  // The SDK's own query builder (sorted, RFC 3986), as its HTTP/2 handler uses.
+  const query = request.query === undefined ? '' : buildQueryString(request.query);
   return query === '' ? request.path : `${request.path}?${query}`;
-}
-
-/** Sorted, RFC 3986-escaped, as the SDK's signer expects the query it signed. */
-function queryString(query: QueryParameterBag): string {
-  const parts: string[] = [];
-  for (const key of Object.keys(query).sort()) {
-    const value = query[key];
-    const name = escapeUri(key);
-    if (Array.isArray(value)) for (const v of value) parts.push(`${name}=${escapeUri(v)}`);
-    else parts.push(value === null || value === undefined ? name : `${name}=${escapeUri(value)}`);
-  }
-  return parts.join('&');
-}
-
-function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function writeBody(stream: http2.ClientHttp2Stream, body: unknown, fail: (err: Error) => void): void {
@@ -232,5 +219,5 @@ function onAbort(signal: AnyAbortSignal, listener: () => void): () => void {
 
 function abortError(signal: AnyAbortSignal): Error {
   const reason: unknown = 'reason' in signal ? signal.reason : undefined;
-  return Object.assign(new Error('Request aborted', reason === undefined ? undefined : { cause: reason }), { name: 'AbortError' });
+  return new AbortError('Request aborted', reason === undefined ? undefined : { cause: reason });
 }
