@@ -14,7 +14,7 @@
  *  5. only if nothing is available: steal from the most loaded worker min(needed, its - target),
  *     1 if that is 0 and needed > 1, capped by maxLeasesToStealAtOneTime.
  */
-import { seededRandom } from '@kinesis-kit/core';
+import { seededRandom, shuffled } from '@kinesis-kit/core';
 
 export interface KclModelOptions {
   leases: number;
@@ -101,12 +101,12 @@ export function simulateKcl2xTaker(options: KclModelOptions): KclModelResult {
     };
     if (veryOld.length > 0) {
       // 3. priority path
-      take(shuffle(veryOld, random).slice(0, Math.max(0, maxForWorker - mine)));
+      take(shuffled(veryOld, random).slice(0, Math.max(0, maxForWorker - mine)));
       takes += Math.min(veryOld.length, maxForWorker - mine);
     } else {
       const needed = target - mine;
       if (needed > 0 && available.length > 0) {
-        const chosen = shuffle(available, random).slice(0, needed);
+        const chosen = shuffled(available, random).slice(0, needed);
         take(chosen);
         takes += chosen.length;
       } else if (needed > 0) {
@@ -119,7 +119,7 @@ export function simulateKcl2xTaker(options: KclModelOptions): KclModelResult {
         k = Math.min(k, maxSteal);
         if (victim >= 0 && k > 0) {
           const candidates = owners.flatMap((o, i) => (o === victim ? [i] : []));
-          take(shuffle(candidates, random).slice(0, k));
+          take(shuffled(candidates, random).slice(0, k));
           steals += k;
         }
       }
@@ -131,13 +131,4 @@ export function simulateKcl2xTaker(options: KclModelOptions): KclModelResult {
     if (w === 0) break;
   }
   return { balancedAtMillis: Number.POSITIVE_INFINITY, steals, takes, takerRuns: runs };
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }

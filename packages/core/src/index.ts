@@ -22,7 +22,7 @@ export {
   type MetricSummary,
   type MetricUnit,
 } from './metrics.js';
-export { seededRandom } from './random.js';
+export { seededRandom, shuffled } from './random.js';
 export { Semaphore } from './semaphore.js';
 export { TokenBucket } from './token-bucket.js';
 export {

@@ -1,3 +1,4 @@
+import { shuffled } from '@kinesis-kit/core';
 import type { Lease } from './lease.js';
 
 /**
@@ -111,11 +112,11 @@ export function planLeaseTaking(input: TakePlanInput): TakePlan {
 
   if (available.length > 0) {
     // Our own orphaned leases first (a restart picking up where it left off), then the rest at random.
-    const own = shuffle(
+    const own = shuffled(
       available.filter((c) => c.status === 'orphaned'),
       random,
     );
-    const others = shuffle(
+    const others = shuffled(
       available.filter((c) => c.status !== 'orphaned'),
       random,
     );
@@ -143,15 +144,6 @@ export function planLeaseTaking(input: TakePlanInput): TakePlan {
   if (n <= 0) return plan;
   const candidates = leases.filter((c) => c.status === 'live' && c.lease.leaseOwner === victim);
   plan.victim = victim;
-  plan.toSteal = shuffle(candidates, random).slice(0, n);
+  plan.toSteal = shuffled(candidates, random).slice(0, n);
   return plan;
-}
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
