@@ -23,7 +23,8 @@ export async function leakedResources(before: Record<string, number>, settleTurn
       if (extra > 0) leaked[type] = extra;
     }
     if (Object.keys(leaked).length === 0) return leaked;
-    await new Promise<void>((resolve) => setTimeout(resolve, 10).unref());
+    // Not unref'd: in a plain script nothing else may keep the process alive while resources settle.
+    await new Promise<void>((resolve) => setTimeout(resolve, 10));
   }
   return leaked;
 }
