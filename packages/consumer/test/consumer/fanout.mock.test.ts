@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
-import { KinesisClient, ListShardsCommand, ListStreamConsumersCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  KinesisClient,
+  ListShardsCommand,
+  ListStreamConsumersCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
+  SubscribeToShardCommand,
+} from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
@@ -154,6 +162,48 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     }
     await tearDown();
     expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('signs subscriptions over `host` and sends it as `:authority`, which the SigV4 check accepts; a wrong key is refused', async () => {
+    // The mock checks SigV4 as AWS does over HTTP/2, with `:authority` standing for `host`.
+    const auth = { accessKeyId: 'AKIDFANOUTSIGNED', secretAccessKey: 'fan-out-signing-secret' };
+    await setup({ auth });
+    const put = await produce(5, 0, 4);
+    const deliveries = new Deliveries();
+    const c = new KinesisConsumer({
+      applicationName: 'signed',
+      streamName: 'fan',
+      ...server!.clientConfig(),
+      workerId: 'signed',
+      initialPosition: 'TRIM_HORIZON',
+      leaseManagement: FAST_LEASES,
+      retrieval: { mode: 'fanout', consumerName: 'signed', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
+      eachBatch: ({ records }) => deliveries.add(records),
+    });
+    consumers.push(c);
+    await c.start();
+    await until(() => deliveries.unique === put, 'every record over signed subscriptions');
+
+    const { StreamARN } = await kinesis!.send(new DescribeStreamSummaryCommand({ StreamName: 'fan' })).then((out) => out.StreamDescriptionSummary!);
+    const { Consumers } = await kinesis!.send(new ListStreamConsumersCommand({ StreamARN }));
+    const ConsumerARN = Consumers!.find((x) => x.ConsumerName === 'signed')!.ConsumerARN!;
+    const wrongKey = new KinesisClient({
+      ...server!.clientConfig(),
+      credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: 'not-the-secret' },
+      maxAttempts: 1,
+      requestHandler: new FanOutRequestHandler(),
+    });
+    try {
+      const refused = await wrongKey
+        .send(new SubscribeToShardCommand({ ConsumerARN, ShardId: 'shardId-000000000000', StartingPosition: { Type: 'TRIM_HORIZON' } }))
+        .then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+      expect(refused?.name).toBe('InvalidSignatureException');
+    } finally {
+      wrongKey.destroy();
+    }
   });
 
   it('subscribes over TLS (ALPN h2) with FanOutRequestHandler on an injected client, the other calls over HTTPS/1.1', async () => {
