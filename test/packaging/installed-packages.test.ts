@@ -2,7 +2,8 @@
  * The packages as users get them: built, reduced to the files `npm pack` would publish, and laid
  * out in an application's node_modules. Every other test runs on the TypeScript sources, so this
  * is the one place that sees a missing file in `files`, an export that points nowhere, a `bin`
- * that does not start, or declaration files that do not type-check for a user.
+ * that does not start, a source map without its source, or declaration files that do not
+ * type-check for a user.
  *
  * Third-party dependencies come from the workspace's own node_modules (the application sits
  * below the repository, so Node and TypeScript find them by walking up): no registry, and the
@@ -10,7 +11,7 @@
  * declared-dependencies.test.ts.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -41,6 +42,13 @@ async function node(args: string[], timeout = 60_000): Promise<string> {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
     throw new Error(`node ${args.join(' ')} failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The first ```ts block of a package README: its quick start. */
@@ -81,6 +89,26 @@ describe('the packages as installed from npm', () => {
     await writeFile(file, await quickStart(pkg));
     const output = await node(['--import', 'tsx', file]);
     if (printed[pkg] !== undefined) expect(output.trim()).toBe(printed[pkg]);
+  });
+
+  it('every source map and declaration map points at a file that is installed', async () => {
+    const missing: string[] = [];
+    let maps = 0;
+    for (const pkg of PACKAGES) {
+      const dir = path.join(app, 'node_modules/@kinesis-kit', pkg);
+      for (const entry of await readdir(path.join(dir, 'dist'), { recursive: true })) {
+        if (!entry.endsWith('.map')) continue;
+        maps++;
+        const map = path.join(dir, 'dist', entry);
+        const { sources } = JSON.parse(await readFile(map, 'utf8')) as { sources: string[] };
+        for (const source of sources) {
+          const target = path.resolve(path.dirname(map), source);
+          if (!(await exists(target))) missing.push(`${path.relative(app, map)} -> ${source}`);
+        }
+      }
+    }
+    expect(maps).toBeGreaterThan(0);
+    expect(missing).toEqual([]);
   });
 
   it('the kinesis-kit bin runs the demo', async () => {
