@@ -61,6 +61,22 @@ function fanOutConsumer(workerId: string, deliveries: Deliveries, extra: Partial
   return c;
 }
 
+/** A fan-out consumer that builds its own clients from the mock's clientConfig(): subscriptions go through FanOutRequestHandler. */
+function ownClientConsumer(name: string, deliveries: Deliveries): KinesisConsumer {
+  const c = new KinesisConsumer({
+    applicationName: name,
+    streamName: 'fan',
+    ...server!.clientConfig(),
+    workerId: name,
+    initialPosition: 'TRIM_HORIZON',
+    leaseManagement: FAST_LEASES,
+    retrieval: { mode: 'fanout', consumerName: name, subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
+    eachBatch: ({ records }) => deliveries.add(records),
+  });
+  consumers.push(c);
+  return c;
+}
+
 async function produce(keys: number, from: number, perKey: number): Promise<number> {
   const producer = new KinesisProducer({ streamName: 'fan', kinesisClient: kinesis!, strictOrdering: true, recordMaxBufferedTime: 20 });
   const puts: Promise<unknown>[] = [];
@@ -139,18 +155,7 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     const connect = vi.spyOn(http2, 'connect');
     try {
       const deliveries = new Deliveries();
-      const c = new KinesisConsumer({
-        applicationName: 'own-client',
-        streamName: 'fan',
-        ...server!.clientConfig(),
-        workerId: 'own',
-        initialPosition: 'TRIM_HORIZON',
-        leaseManagement: FAST_LEASES,
-        retrieval: { mode: 'fanout', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
-        eachBatch: ({ records }) => deliveries.add(records),
-      });
-      consumers.push(c);
-      await c.start();
+      await ownClientConsumer('own-client', deliveries).start();
       await until(() => deliveries.unique === put, 'every record over the consumer-built client');
       expect(deliveries.orderViolations()).toEqual([]);
       // One connection per subscription (2 shards), all opened by FanOutRequestHandler: the registration
@@ -170,18 +175,7 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     await setup({ auth });
     const put = await produce(5, 0, 4);
     const deliveries = new Deliveries();
-    const c = new KinesisConsumer({
-      applicationName: 'signed',
-      streamName: 'fan',
-      ...server!.clientConfig(),
-      workerId: 'signed',
-      initialPosition: 'TRIM_HORIZON',
-      leaseManagement: FAST_LEASES,
-      retrieval: { mode: 'fanout', consumerName: 'signed', subscribeCooldownMillis: 150, subscriptionIdleTimeoutMillis: 1_000 },
-      eachBatch: ({ records }) => deliveries.add(records),
-    });
-    consumers.push(c);
-    await c.start();
+    await ownClientConsumer('signed', deliveries).start();
     await until(() => deliveries.unique === put, 'every record over signed subscriptions');
 
     const { StreamARN } = await kinesis!.send(new DescribeStreamSummaryCommand({ StreamName: 'fan' })).then((out) => out.StreamDescriptionSummary!);
