@@ -44,6 +44,13 @@ async function node(args: string[], timeout = 60_000): Promise<string> {
   }
 }
 
+/** Writes a file of the application from its lines; returns its path. */
+async function writeAppFile(name: string, lines: string[]): Promise<string> {
+  const file = path.join(app, name);
+  await writeFile(file, lines.join('\n'));
+  return file;
+}
+
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
@@ -134,17 +141,13 @@ describe('the packages as installed from npm', () => {
         });
         void exited.then((code) => reject(new Error(`the mock exited (${code}) before listening:\n${output}`)));
       });
-      const script = path.join(app, 'list-streams.mjs');
-      await writeFile(
-        script,
-        [
-          "import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';",
-          `const client = new KinesisClient({ endpoint: '${endpoint}', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });`,
-          'const out = await client.send(new ListStreamsCommand({}));',
-          'console.log(out.StreamNames.join(","));',
-          'client.destroy();',
-        ].join('\n'),
-      );
+      const script = await writeAppFile('list-streams.mjs', [
+        "import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';",
+        `const client = new KinesisClient({ endpoint: '${endpoint}', region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });`,
+        'const out = await client.send(new ListStreamsCommand({}));',
+        'console.log(out.StreamNames.join(","));',
+        'client.destroy();',
+      ]);
       expect((await node([script])).trim()).toBe('orders');
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -154,55 +157,47 @@ describe('the packages as installed from npm', () => {
   });
 
   it('CommonJS code can require the packages (require(esm))', async () => {
-    const script = path.join(app, 'require.cjs');
-    await writeFile(
-      script,
-      [
-        "const { encodeAggregatedRecord, deaggregate } = require('@kinesis-kit/aggregation');",
-        "const { KinesisProducer } = require('@kinesis-kit/producer');",
-        "const { KinesisConsumer } = require('@kinesis-kit/consumer');",
-        "const data = encodeAggregatedRecord([{ partitionKey: 'a', data: Buffer.from('x') }, { partitionKey: 'b', data: Buffer.from('y') }]);",
-        "console.log(deaggregate({ Data: data, PartitionKey: 'a', SequenceNumber: '1' }).length, typeof KinesisProducer, typeof KinesisConsumer);",
-      ].join('\n'),
-    );
+    const script = await writeAppFile('require.cjs', [
+      "const { encodeAggregatedRecord, deaggregate } = require('@kinesis-kit/aggregation');",
+      "const { KinesisProducer } = require('@kinesis-kit/producer');",
+      "const { KinesisConsumer } = require('@kinesis-kit/consumer');",
+      "const data = encodeAggregatedRecord([{ partitionKey: 'a', data: Buffer.from('x') }, { partitionKey: 'b', data: Buffer.from('y') }]);",
+      "console.log(deaggregate({ Data: data, PartitionKey: 'a', SequenceNumber: '1' }).length, typeof KinesisProducer, typeof KinesisConsumer);",
+    ]);
     expect((await node([script])).trim()).toBe('2 function function');
   });
 
   it('the declaration files type-check in a strict TypeScript project', async () => {
-    const source = path.join(app, 'typed.ts');
-    await writeFile(
-      source,
-      [
-        "import { encodeAggregatedRecord, RecordAggregator, type AggregatedRecord } from '@kinesis-kit/aggregation';",
-        "import { KinesisProducer, type UserRecordResult } from '@kinesis-kit/producer';",
-        "import { FanOutRequestHandler, KinesisConsumer, type EachBatchPayload } from '@kinesis-kit/consumer';",
-        "import { startMockServer, type MockServer } from '@kinesis-kit/mock';",
-        "import { ManualClock } from '@kinesis-kit/core';",
-        '',
-        "const containers: readonly AggregatedRecord[] = new RecordAggregator({ maxSize: 51200 }).add({ partitionKey: 'a', data: new Uint8Array(1) });",
-        "const bytes: Uint8Array = encodeAggregatedRecord([{ partitionKey: 'a', data: new Uint8Array(1) }]);",
-        'export async function main(): Promise<void> {',
-        "  const server: MockServer = await startMockServer({ streams: [{ name: 'orders', shardCount: 1 }] });",
-        "  const producer = new KinesisProducer({ streamName: 'orders', ...server.clientConfig() });",
-        "  const result: UserRecordResult = await producer.put({ partitionKey: 'k', data: 'v' });",
-        '  const consumer = new KinesisConsumer({',
-        "    applicationName: 'app',",
-        "    streamName: 'orders',",
-        '    ...server.clientConfig(),',
-        "    retrieval: { mode: 'fanout' },",
-        '    eachBatch: async (batch: EachBatchPayload) => {',
-        '      await Promise.resolve(batch.records.length);',
-        '    },',
-        '  });',
-        '  const handler = new FanOutRequestHandler();',
-        '  handler.destroy();',
-        '  const clock = new ManualClock();',
-        '  console.log(containers.length, bytes.length, result.shardId, clock.now(), consumer.status().shards.length);',
-        '  await producer.close();',
-        '  await server.close();',
-        '}',
-      ].join('\n'),
-    );
+    await writeAppFile('typed.ts', [
+      "import { encodeAggregatedRecord, RecordAggregator, type AggregatedRecord } from '@kinesis-kit/aggregation';",
+      "import { KinesisProducer, type UserRecordResult } from '@kinesis-kit/producer';",
+      "import { FanOutRequestHandler, KinesisConsumer, type EachBatchPayload } from '@kinesis-kit/consumer';",
+      "import { startMockServer, type MockServer } from '@kinesis-kit/mock';",
+      "import { ManualClock } from '@kinesis-kit/core';",
+      '',
+      "const containers: readonly AggregatedRecord[] = new RecordAggregator({ maxSize: 51200 }).add({ partitionKey: 'a', data: new Uint8Array(1) });",
+      "const bytes: Uint8Array = encodeAggregatedRecord([{ partitionKey: 'a', data: new Uint8Array(1) }]);",
+      'export async function main(): Promise<void> {',
+      "  const server: MockServer = await startMockServer({ streams: [{ name: 'orders', shardCount: 1 }] });",
+      "  const producer = new KinesisProducer({ streamName: 'orders', ...server.clientConfig() });",
+      "  const result: UserRecordResult = await producer.put({ partitionKey: 'k', data: 'v' });",
+      '  const consumer = new KinesisConsumer({',
+      "    applicationName: 'app',",
+      "    streamName: 'orders',",
+      '    ...server.clientConfig(),',
+      "    retrieval: { mode: 'fanout' },",
+      '    eachBatch: async (batch: EachBatchPayload) => {',
+      '      await Promise.resolve(batch.records.length);',
+      '    },',
+      '  });',
+      '  const handler = new FanOutRequestHandler();',
+      '  handler.destroy();',
+      '  const clock = new ManualClock();',
+      '  console.log(containers.length, bytes.length, result.shardId, clock.now(), consumer.status().shards.length);',
+      '  await producer.close();',
+      '  await server.close();',
+    '}',
+    ]);
     await writeFile(
       path.join(app, 'tsconfig.json'),
       JSON.stringify({
