@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { COMMANDS } from './commands/registry.js';
 import { runProgram } from './program.js';
 
 const controller = new AbortController();
@@ -11,7 +12,6 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-// Commands load lazily so `kinesis-kit mock` does not load the producer and consumer.
 const exitCode = await runProgram(
   process.argv.slice(2),
   {
@@ -21,14 +21,7 @@ const exitCode = await runProgram(
     signal: controller.signal,
     isTty: process.stdout.isTTY === true,
   },
-  {
-    demo: async () => (await import('./commands/demo.js')).demoCommand,
-    mock: async () => (await import('./commands/mock.js')).mockCommand,
-    put: async () => (await import('./commands/put.js')).putCommand,
-    tail: async () => (await import('./commands/tail.js')).tailCommand,
-    leases: async () => (await import('./commands/leases.js')).leasesCommand,
-    agent: async () => (await import('./commands/agent.js')).agentCommand,
-  },
+  COMMANDS,
 );
 // The mock command keeps running until its own signal handlers close it.
 if (process.argv[2] !== 'mock') {
