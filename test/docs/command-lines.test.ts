@@ -3,17 +3,32 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProgram } from '@kinesis-kit/cli';
 import { MOCK_CLI_USAGE, parseCliOptions } from '@kinesis-kit/mock';
-import { describe, expect, it } from 'vitest';
+import type * as NodeUtil from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../packages/cli/src/commands/registry.js';
 import { captureIo } from '../../packages/cli/test/io.js';
 import { findCommandLines } from './command-lines.js';
 
 /**
  * The command lines in the docs and each command's --help agree with the parsers: every flag the
- * docs show is accepted, with a value where it takes one. Each line is parsed with `--help` added,
- * so nothing runs.
+ * docs show is accepted, with a value where it takes one, and every flag a parser accepts is in its
+ * command's --help. Each line is parsed with `--help` added, so nothing runs.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The option tables the commands hand to util.parseArgs, in call order (the parser itself is the real one). */
+const parsed = vi.hoisted(() => [] as NonNullable<ParseArgsConfig['options']>[]);
+vi.mock('node:util', async (importOriginal) => {
+  const util = await importOriginal<typeof NodeUtil>();
+  return {
+    ...util,
+    parseArgs: (config: ParseArgsConfig) => {
+      if (config.options) parsed.push(config.options);
+      return util.parseArgs(config);
+    },
+  };
+});
 
 function markdownFiles(): string[] {
   const docs = readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
@@ -42,9 +57,21 @@ async function helpOf(command: string): Promise<string> {
   return io.stdout();
 }
 
-/** `  --flag <value>   text` (or `--flag a|b`) lines of a usage text, as the arguments they stand for. */
+/**
+ * The flags a usage text lists, as the arguments they stand for: from lines such as
+ * `  --flag <value>   text`, `  --from start|end   text` or `  --a <x> --b <y>   text`.
+ */
 function usageFlags(usage: string): string[][] {
-  return [...usage.matchAll(/^\s+(--[\w-]+)(?: (\S+))?(?:\s{2,}|$)/gm)].map(([, flag, value]) => (value ? [flag!, value] : [flag!]));
+  const flags: string[][] = [];
+  for (const [, synopsis] of usage.matchAll(/^\s+(--\S.*?)(?:\s{2,}|$)/gm)) {
+    const words = synopsis!.split(' ');
+    for (let i = 0; i < words.length; i++) {
+      if (!words[i]!.startsWith('--')) continue;
+      const value = words[i + 1];
+      flags.push(value !== undefined && !value.startsWith('--') ? [words[i]!, value] : [words[i]!]);
+    }
+  }
+  return flags;
 }
 
 describe('command lines in the docs', () => {
@@ -67,6 +94,25 @@ describe('command lines in the docs', () => {
       for (const flag of flags) {
         const why = await rejection([command, ...flag]);
         if (why !== undefined) problems.push(`${command} ${flag.join(' ')}: ${why}`);
+      }
+    }
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it("each command's --help lists every flag its parser accepts, with a value exactly where it takes one", async () => {
+    const problems: string[] = [];
+    for (const command of Object.keys(COMMANDS)) {
+      parsed.length = 0;
+      const usage = new Map(usageFlags(await helpOf(command)).map(([flag, value]) => [flag!, value !== undefined]));
+      if (command === 'mock') parseCliOptions(['--help']);
+      const options = parsed.at(-1);
+      if (!options) throw new Error(`${command} did not call parseArgs`);
+      for (const [name, option] of Object.entries(options)) {
+        if (name === 'help') continue;
+        const takesValue = option.type === 'string';
+        const listed = usage.get(`--${name}`);
+        if (listed === undefined) problems.push(`${command}: --${name} is not in --help`);
+        else if (listed !== takesValue) problems.push(`${command}: --${name} ${takesValue ? 'takes a value' : 'takes none'}, --help says otherwise`);
       }
     }
     expect(problems, problems.join('\n')).toEqual([]);
