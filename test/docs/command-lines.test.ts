@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { runProgram } from '@kinesis-kit/cli';
 import { MOCK_CLI_USAGE, parseCliOptions } from '@kinesis-kit/mock';
 import type * as NodeUtil from 'node:util';
-import type { ParseArgsConfig } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../packages/cli/src/commands/registry.js';
 import { captureIo } from '../../packages/cli/test/io.js';
@@ -18,12 +17,12 @@ import { findCommandLines } from './command-lines.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The option tables the commands hand to util.parseArgs, in call order (the parser itself is the real one). */
-const parsed = vi.hoisted(() => [] as NonNullable<ParseArgsConfig['options']>[]);
+const parsed = vi.hoisted(() => [] as NonNullable<NodeUtil.ParseArgsConfig['options']>[]);
 vi.mock('node:util', async (importOriginal) => {
   const util = await importOriginal<typeof NodeUtil>();
   return {
     ...util,
-    parseArgs: (config: ParseArgsConfig) => {
+    parseArgs: (config: NodeUtil.ParseArgsConfig) => {
       if (config.options) parsed.push(config.options);
       return util.parseArgs(config);
     },
