@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { findCodeBlocks, snippetModule, type CodeBlock, type PackageExport } from './code-blocks.js';
+import { inMemoryProgram, repositoryCompilerOptions } from './in-memory-program.js';
+import { markdownFiles, repositoryRoot } from './markdown-files.js';
 
 /**
  * Type-checks every TypeScript block in the docs and READMEs against the packages' sources, so an
@@ -11,42 +12,15 @@ import { findCodeBlocks, snippetModule, type CodeBlock, type PackageExport } fro
  * completed: code-blocks.ts. Everything the compiler reports is a failure, except what
  * allowedInFragment lets through.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const snippetDir = path.join(root, 'test/docs/.snippets');
+const snippetDir = path.join(repositoryRoot, 'test/docs/.snippets');
 /** Where a name several packages export is imported from: the first in this order. */
 const PACKAGES = ['core', 'aggregation', 'producer', 'consumer', 'mock', 'cli'].map((p) => `@kinesis-kit/${p}`);
-
-function markdownFiles(): string[] {
-  const docs = readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
-  const readmes = readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}/README.md`).filter((f) => existsSync(path.join(root, f)));
-  return ['README.md', ...readmes, ...docs];
-}
-
-function compilerOptions(): ts.CompilerOptions {
-  const configPath = path.join(root, 'tsconfig.base.json');
-  const config = ts.readConfigFile(configPath, (f) => ts.sys.readFile(f));
-  const parsed = ts.parseJsonConfigFileContent({ ...config.config, files: [] }, ts.sys, root, undefined, configPath);
-  return { ...parsed.options, noEmit: true, declaration: false, declarationMap: false, sourceMap: false };
-}
-
-/** A compiler host that also serves the given in-memory files. */
-function hostWith(options: ts.CompilerOptions, files: ReadonlyMap<string, string>): ts.CompilerHost {
-  const host = ts.createCompilerHost(options);
-  const { fileExists, readFile, getSourceFile } = host;
-  host.fileExists = (f) => files.has(f) || fileExists.call(host, f);
-  host.readFile = (f) => files.get(f) ?? readFile.call(host, f);
-  host.getSourceFile = (f, language, onError, create) => {
-    const text = files.get(f);
-    return text === undefined ? getSourceFile.call(host, f, language, onError, create) : ts.createSourceFile(f, text, language, true);
-  };
-  return host;
-}
 
 /** Every export of the workspace packages, with the package that exports it (first in PACKAGES order). */
 function packageExports(options: ts.CompilerOptions): Map<string, PackageExport> {
   const file = path.join(snippetDir, 'exports.ts');
   const text = PACKAGES.map((p, i) => `import * as p${i} from '${p}';`).join('\n') + '\nexport {};\n';
-  const program = ts.createProgram([file], options, hostWith(options, new Map([[file, text]])));
+  const program = inMemoryProgram(new Map([[file, text]]), options);
   const checker = program.getTypeChecker();
   const exports = new Map<string, PackageExport>();
   for (const statement of program.getSourceFile(file)!.statements) {
@@ -82,20 +56,20 @@ function unresolvedNames(program: ts.Program, source: ts.SourceFile): Set<string
 function allowedInFragment(diagnostic: ts.Diagnostic, block: CodeBlock): boolean {
   const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
   const missingModule = /^Cannot find module '([^']+)'/.exec(message);
-  if (missingModule) return !missingModule[1]!.startsWith('@kinesis-kit/') && !existsSync(path.join(root, 'node_modules', missingModule[1]!));
+  if (missingModule) return !missingModule[1]!.startsWith('@kinesis-kit/') && !existsSync(path.join(repositoryRoot, 'node_modules', missingModule[1]!));
   return block.code.includes('...') && /(is|are) missing in type/.test(message);
 }
 
 describe('TypeScript blocks in the docs and READMEs', () => {
   it('type-check against the packages', () => {
-    const options = compilerOptions();
+    const options = repositoryCompilerOptions();
     const exports = packageExports(options);
     expect(exports.get('KinesisConsumer')).toEqual({ module: '@kinesis-kit/consumer', typeOnly: false });
     expect(exports.get('MetricsSink')).toEqual({ module: '@kinesis-kit/core', typeOnly: true });
 
     const blocks = new Map<string, CodeBlock>();
     for (const markdown of markdownFiles()) {
-      for (const block of findCodeBlocks(markdown, readFileSync(path.join(root, markdown), 'utf8'))) {
+      for (const block of findCodeBlocks(markdown, readFileSync(path.join(repositoryRoot, markdown), 'utf8'))) {
         blocks.set(path.join(snippetDir, `${markdown.replaceAll('/', '__')}__L${block.line}.ts`), block);
       }
     }
@@ -103,9 +77,9 @@ describe('TypeScript blocks in the docs and READMEs', () => {
 
     // As written first, to learn each block's unresolved names; then with imports and declarations for them.
     const asWritten = new Map([...blocks].map(([file, block]) => [file, snippetModule(block.code, exports)]));
-    const first = ts.createProgram([...asWritten.keys()], options, hostWith(options, asWritten));
+    const first = inMemoryProgram(asWritten, options);
     const completed = new Map([...blocks].map(([file, block]) => [file, snippetModule(block.code, exports, unresolvedNames(first, first.getSourceFile(file)!))]));
-    const program = ts.createProgram([...completed.keys()], options, hostWith(options, completed), first);
+    const program = inMemoryProgram(completed, options, first);
 
     const problems: string[] = [];
     for (const [file, block] of blocks) {

@@ -1,6 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runProgram } from '@kinesis-kit/cli';
 import { MOCK_CLI_USAGE, parseCliOptions } from '@kinesis-kit/mock';
 import type * as NodeUtil from 'node:util';
@@ -8,14 +7,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../packages/cli/src/commands/registry.js';
 import { captureIo } from '../../packages/cli/test/io.js';
 import { findCommandLines } from './command-lines.js';
+import { markdownFiles, repositoryRoot } from './markdown-files.js';
 
 /**
  * The command lines in the docs and each command's --help agree with the parsers: every flag the
  * docs show is accepted, with a value where it takes one, and every flag a parser accepts is in its
  * command's --help. Each line is parsed with `--help` added, so nothing runs.
  */
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
 /** The option tables the commands hand to util.parseArgs, in call order (the parser itself is the real one). */
 const parsed = vi.hoisted(() => [] as NonNullable<NodeUtil.ParseArgsConfig['options']>[]);
 vi.mock('node:util', async (importOriginal) => {
@@ -28,12 +26,6 @@ vi.mock('node:util', async (importOriginal) => {
     },
   };
 });
-
-function markdownFiles(): string[] {
-  const docs = readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
-  const readmes = readdirSync(path.join(root, 'packages')).map((p) => `packages/${p}/README.md`).filter((f) => existsSync(path.join(root, f)));
-  return ['README.md', ...readmes, ...docs];
-}
 
 /** Parses `kinesis-kit <args>` (or `kinesis-kit-mock <args>` when mock) with --help: undefined when accepted, else the error. */
 async function rejection(args: string[], mock = false): Promise<string | undefined> {
@@ -75,7 +67,7 @@ function usageFlags(usage: string): string[][] {
 
 describe('command lines in the docs', () => {
   it('every kinesis-kit and kinesis-kit-mock line in the docs and READMEs parses', async () => {
-    const lines = markdownFiles().flatMap((file) => findCommandLines(file, readFileSync(path.join(root, file), 'utf8')));
+    const lines = markdownFiles().flatMap((file) => findCommandLines(file, readFileSync(path.join(repositoryRoot, file), 'utf8')));
     expect(lines.length).toBeGreaterThan(20);
     const problems: string[] = [];
     for (const { file, line, program, args } of lines) {
@@ -118,7 +110,7 @@ describe('command lines in the docs', () => {
   });
 
   it("the flags docs/cli.md names in a command's section are in that command's --help", async () => {
-    const text = readFileSync(path.join(root, 'docs/cli.md'), 'utf8');
+    const text = readFileSync(path.join(repositoryRoot, 'docs/cli.md'), 'utf8');
     const sections = text.split(/^## `(\w+)`.*$/m);
     // sections: [intro, name1, body1, name2, body2, ...]; the intro names the flags every AWS command takes.
     const named: [string, string][] = [['tail', sections[0]!]];
