@@ -14,6 +14,7 @@ import { markdownFiles, repositoryRoot } from './markdown-files.js';
  * docs show is accepted, with a value where it takes one, and every flag a parser accepts is in its
  * command's --help. Each line is parsed with `--help` added, so nothing runs.
  */
+
 /** The option tables the commands hand to util.parseArgs, in call order (the parser itself is the real one). */
 const parsed = vi.hoisted(() => [] as NonNullable<NodeUtil.ParseArgsConfig['options']>[]);
 vi.mock('node:util', async (importOriginal) => {

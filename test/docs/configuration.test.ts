@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RECORD_AGGREGATOR_DEFAULTS } from '@kinesis-kit/aggregation';
+import { CONSUMER_DEFAULTS, FAILURE_POLICY_DEFAULTS, FANOUT_DEFAULTS, LEASE_DEFAULTS, POLLING_DEFAULTS } from '@kinesis-kit/consumer';
+import { DEFAULT_LIMITS, DEFAULTS as MOCK_DEFAULTS } from '@kinesis-kit/mock';
+import { DEFAULTS as PRODUCER_DEFAULTS } from '@kinesis-kit/producer';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { inMemoryProgram } from './in-memory-program.js';
+import { repositoryRoot } from './markdown-files.js';
+import { findTables, type MarkdownTable } from './markdown-tables.js';
+
+/**
+ * docs/configuration.md promises every option with its default. Each of its tables is checked
+ * against the options type it documents (the same names, none missing, none extra) and against
+ * the exported defaults (where a cell states a literal default, it is the real one).
+ */
+interface DocumentedType {
+  heading: string;
+  index: number;
+  module: string;
+  type: string;
+  defaults: object;
+  /** Properties documented elsewhere on the page. */
+  elsewhere?: string[];
+}
+
+const DOCUMENTED: DocumentedType[] = [
+  { heading: 'KinesisProducer', index: 0, module: '@kinesis-kit/producer', type: 'KinesisProducerOptions', defaults: PRODUCER_DEFAULTS },
+  { heading: 'KinesisConsumer', index: 0, module: '@kinesis-kit/consumer', type: 'KinesisConsumerOptions', defaults: CONSUMER_DEFAULTS },
+  { heading: 'leaseManagement', index: 0, module: '@kinesis-kit/consumer', type: 'LeaseManagementOptions', defaults: LEASE_DEFAULTS },
+  { heading: 'retrieval', index: 0, module: '@kinesis-kit/consumer', type: 'PollingRetrievalOptions', defaults: POLLING_DEFAULTS },
+  // `mode` is in the polling table, which covers both modes.
+  { heading: 'retrieval', index: 1, module: '@kinesis-kit/consumer', type: 'FanOutRetrievalOptions', defaults: FANOUT_DEFAULTS, elsewhere: ['mode'] },
+  { heading: 'failurePolicy', index: 0, module: '@kinesis-kit/consumer', type: 'FailurePolicyOptions', defaults: FAILURE_POLICY_DEFAULTS },
+  { heading: 'RecordAggregator', index: 0, module: '@kinesis-kit/aggregation', type: 'RecordAggregatorOptions', defaults: RECORD_AGGREGATOR_DEFAULTS },
+  { heading: 'startMockServer', index: 0, module: '@kinesis-kit/mock', type: 'MockServerOptions', defaults: MOCK_DEFAULTS },
+  { heading: 'startMockServer', index: 1, module: '@kinesis-kit/mock', type: 'Limits', defaults: DEFAULT_LIMITS },
+];
+
+/** The property names of each documented type, as the compiler sees them. */
+function propertyNames(types: DocumentedType[]): string[][] {
+  const file = path.join(repositoryRoot, 'test/docs/.snippets/configuration.ts');
+  const text = types.map((t, i) => `import type { ${t.type} as T${i} } from '${t.module}';\nexport type Documented${i} = T${i};`).join('\n');
+  const program = inMemoryProgram(new Map([[file, text]]));
+  const checker = program.getTypeChecker();
+  const aliases = program.getSourceFile(file)!.statements.filter(ts.isTypeAliasDeclaration);
+  return aliases.map((alias) => checker.getPropertiesOfType(checker.getTypeAtLocation(alias)).map((p) => p.name));
+}
+
+/** A default cell's value when it states a literal: `51200`, `5242880 (5 MiB)`, `8 MiB`, `` `true` ``, `` `'LATEST'` ``, `` `Infinity` ``, unlimited. */
+function statedDefault(cell: string): { value: unknown } | undefined {
+  const mebibytes = /^(\d+) MiB$/.exec(cell);
+  if (mebibytes) return { value: Number(mebibytes[1]) * 1048576 };
+  const number = /^(\d+)(?: \(.*\))?$/.exec(cell);
+  if (number) return { value: Number(number[1]) };
+  if (cell === 'unlimited') return { value: Infinity };
+  const code = /^`([^`]+)`(?: \(.*\))?$/.exec(cell)?.[1];
+  if (code === undefined) return undefined;
+  if (code === 'true' || code === 'false') return { value: code === 'true' };
+  if (code === 'Infinity') return { value: Infinity };
+  if (/^'[^']*'$/.test(code)) return { value: code.slice(1, -1) };
+  if (/^\d+$/.test(code)) return { value: Number(code) };
+  return undefined;
+}
+
+/** The options a row documents (`a` / `b`, `a`, `b`) paired with their default cells (`1 / 2` pairs up). */
+function documentedOptions(row: string[]): [string, string][] {
+  const names = [...row[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!);
+  const defaults = row[1]!.split(/ \/ |, /);
+  return names.map((name, i) => [name, names.length === 1 ? row[1]! : defaults.length === names.length ? defaults[i]! : '']);
+}
+
+describe('docs/configuration.md', () => {
+  const tables = findTables(readFileSync(path.join(repositoryRoot, 'docs/configuration.md'), 'utf8'));
+  const tableOf = (d: DocumentedType): MarkdownTable | undefined => tables.find((t) => t.heading === d.heading && t.index === d.index);
+
+  it('every table is one of the documented types', () => {
+    const known = tables.map((t) => DOCUMENTED.some((d) => tableOf(d) === t) || `${t.heading} #${t.index} (line ${t.line})`);
+    expect(known.filter((k) => k !== true)).toEqual([]);
+    expect(DOCUMENTED.filter((d) => !tableOf(d)).map((d) => d.type)).toEqual([]);
+  });
+
+  it("each table lists exactly its type's options, with the exported defaults", () => {
+    const problems: string[] = [];
+    const properties = propertyNames(DOCUMENTED);
+    DOCUMENTED.forEach((documented, i) => {
+      const table = tableOf(documented)!;
+      const rows = table.rows.flatMap((row) => documentedOptions(row.cells).map(([name, cell]) => ({ name, cell, line: row.line })));
+      const names = new Set(rows.map((r) => r.name));
+      const actual = new Set(properties[i]);
+      expect(actual.size, documented.type).toBeGreaterThan(1);
+      for (const name of actual) if (!names.has(name) && !documented.elsewhere?.includes(name)) problems.push(`${documented.type}.${name} is not in the table under "${documented.heading}"`);
+      for (const { name, cell, line } of rows) {
+        if (!actual.has(name)) {
+          problems.push(`line ${line}: ${name} is not an option of ${documented.type}`);
+          continue;
+        }
+        if (!Object.hasOwn(documented.defaults, name)) continue;
+        const stated = statedDefault(cell);
+        const real: unknown = (documented.defaults as Record<string, unknown>)[name];
+        if (stated === undefined) problems.push(`line ${line}: ${name}'s default is ${String(real)}; the table says "${cell}"`);
+        else if (!Object.is(stated.value, real)) problems.push(`line ${line}: ${name}'s default is ${String(real)}, not ${String(stated.value)}`);
+      }
+    });
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('reads the default cells the page uses', () => {
+    expect(statedDefault('5242880 (5 MiB)')).toEqual({ value: 5242880 });
+    expect(statedDefault('8 MiB')).toEqual({ value: 8388608 });
+    expect(statedDefault("`'LATEST'`")).toEqual({ value: 'LATEST' });
+    expect(statedDefault('`Infinity`')).toEqual({ value: Infinity });
+    expect(statedDefault('`false`')).toEqual({ value: false });
+    expect(statedDefault('0 (any free port)')).toEqual({ value: 0 });
+    expect(statedDefault('SDK default')).toBeUndefined();
+    expect(documentedOptions(['`maxPrefetchRecords` / `maxPrefetchBytes`', '30000 / 8 MiB', '', ''])).toEqual([
+      ['maxPrefetchRecords', '30000'],
+      ['maxPrefetchBytes', '8 MiB'],
+    ]);
+  });
+});
