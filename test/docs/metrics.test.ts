@@ -10,9 +10,9 @@ import { findTables } from './markdown-tables.js';
 
 /**
  * The metric tables of docs/metrics-and-events.md against the code: every metric a producer and a
- * consumer (polling and fan-out) emit on the mock is in its table with the unit it is emitted
- * with (and, for the consumer, its Operation); and every documented name is in the package's
- * sources, so a renamed metric cannot stay behind in the docs.
+ * consumer (polling and fan-out) emit on the mock is in its table with the unit and dimensions it
+ * is emitted with (for the consumer, under its Operation); and every documented name is in the
+ * package's sources, so a renamed metric cannot stay behind in the docs.
  */
 type RetrievalOptions = PollingRetrievalOptions | FanOutRetrievalOptions;
 
@@ -21,6 +21,8 @@ interface DocumentedMetric {
   unit: string;
   /** The consumer's `Operation` dimension. */
   operation?: string;
+  /** The dimension names a datum of this metric carries; a name ending in `?` may be absent. */
+  dimensions: string[];
   line: number;
 }
 
@@ -43,19 +45,39 @@ function metricUnits(cell: string, count: number): string[] {
   return units.length === count ? units : Array<string>(count).fill(units[0]!);
 }
 
-function documented(heading: string, columns: { operation?: number; metric: number; unit: number }): DocumentedMetric[] {
+function documented(
+  heading: string,
+  columns: { operation?: number; metric: number; unit: number },
+  dimensions: (cells: string[]) => string[],
+): DocumentedMetric[] {
   const table = tables.find((t) => t.heading === heading);
   if (!table) throw new Error(`no table under "${heading}"`);
   return table.rows.flatMap(({ line, cells }) => {
     const names = metricNames(cells[columns.metric]!);
     const units = metricUnits(cells[columns.unit]!, names.length);
     const operation = columns.operation === undefined ? undefined : /`(\w+)`/.exec(cells[columns.operation]!)?.[1];
-    return names.map((name, i) => ({ name, unit: units[i]!, line, ...(operation !== undefined ? { operation } : {}) }));
+    return names.map((name, i) => ({ name, unit: units[i]!, dimensions: dimensions(cells), line, ...(operation !== undefined ? { operation } : {}) }));
   });
 }
 
-const PRODUCER_METRICS = documented('Producer metrics', { metric: 0, unit: 1 });
-const CONSUMER_METRICS = documented('Consumer metrics', { operation: 0, metric: 1, unit: 2 });
+// Producer: StreamName (the default granularity, 'shard'), and ShardId as the ShardId column says: yes, no, or when.
+const PRODUCER_METRICS = documented('Producer metrics', { metric: 0, unit: 1 }, (cells) => {
+  const shardId = cells[3]!.trim();
+  const extra = [...cells[4]!.matchAll(/extra dimension `(\w+)`/g)].map((m) => m[1]!);
+  return ['StreamName', ...extra, ...(shardId === 'no' ? [] : shardId === 'yes' ? ['ShardId'] : ['ShardId?'])];
+});
+// Consumer: Operation and WorkerIdentifier on every datum, plus the "other dimensions" column.
+const CONSUMER_METRICS = documented('Consumer metrics', { operation: 0, metric: 1, unit: 2 }, (cells) => [
+  'Operation',
+  'WorkerIdentifier',
+  ...[...cells[3]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!),
+]);
+
+function dimensionsMatch(actual: string[], documented: string[]): boolean {
+  const required = documented.filter((d) => !d.endsWith('?'));
+  const allowed = new Set(documented.map((d) => d.replace(/\?$/, '')));
+  return required.every((d) => actual.includes(d)) && actual.every((d) => allowed.has(d));
+}
 
 class RecordingSink implements MetricsSink {
   readonly datums: MetricDatum[] = [];
@@ -102,8 +124,12 @@ function undocumented(datums: MetricDatum[], table: DocumentedMetric[], withOper
     const operation = withOperation ? d.dimensions.Operation : undefined;
     const rows = table.filter((m) => m.name === d.name && m.operation === operation);
     const where = operation === undefined ? d.name : `${operation} ${d.name}`;
+    const dimensions = Object.keys(d.dimensions).sort();
     if (rows.length === 0) problems.add(`${where} (${d.unit}) is emitted and not documented`);
     else if (!rows.some((m) => m.unit === d.unit)) problems.add(`${where} is emitted in ${d.unit}; the table (line ${rows[0]!.line}) says ${rows.map((m) => m.unit).join(' or ')}`);
+    else if (!rows.some((m) => dimensionsMatch(dimensions, m.dimensions))) {
+      problems.add(`${where} is emitted with dimensions ${dimensions.join(', ')}; the table (line ${rows[0]!.line}) says ${rows[0]!.dimensions.join(', ')}`);
+    }
   }
   return [...problems];
 }
@@ -135,7 +161,7 @@ describe('docs/metrics-and-events.md metric tables', () => {
     expect(missing.map((m) => `line ${m.line}: ${m.name}`)).toEqual([]);
   });
 
-  it.each<RetrievalOptions>([{ mode: 'polling' }, { mode: 'fanout' }])('every metric emitted by a $mode pipeline is documented with its unit', async (retrieval) => {
+  it.each<RetrievalOptions>([{ mode: 'polling' }, { mode: 'fanout' }])('every metric emitted by a $mode pipeline is documented with its unit and dimensions', async (retrieval) => {
     const before = activeResources();
     const sinks = await pipeline(retrieval);
     expect(sinks.producer.datums.length).toBeGreaterThan(0);
