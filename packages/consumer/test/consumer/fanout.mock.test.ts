@@ -16,7 +16,15 @@ import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FANOUT_WINDOW_BYTES, FanOutRequestHandler, KinesisConsumer, type KinesisConsumerOptions, type RetrievalErrorInfo } from '../../src/index.js';
+import {
+  ConsumerErrorCode,
+  FANOUT_WINDOW_BYTES,
+  FanOutRegistrationError,
+  FanOutRequestHandler,
+  KinesisConsumer,
+  type KinesisConsumerOptions,
+  type RetrievalErrorInfo,
+} from '../../src/index.js';
 import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
 
 let server: MockServer | undefined;
@@ -254,6 +262,26 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     expect(maxBuffered).toBeLessThanOrEqual(50 + largestEvent);
     expect(maxBuffered).toBeLessThan(total / 4);
     expect(deliveries.orderViolations()).toEqual([]);
+  });
+
+  it('start() rejects with FanOutRegistrationError when the consumer cannot be registered, and releases everything', async () => {
+    const before = activeResources();
+    await setup({ faults: { rules: [{ operation: 'RegisterStreamConsumer', errorRate: 1, errorCode: 'AccessDeniedException', statusCode: 400 }] } });
+    const c = fanOutConsumer('w1', new Deliveries());
+    const error = await c.start().then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(FanOutRegistrationError);
+    expect(error).toMatchObject({ code: ConsumerErrorCode.FANOUT_REGISTRATION_FAILED, retriable: false, cause: { name: 'AccessDeniedException' } });
+    expect(c.state).toBe('stopped');
+    await tearDown();
+    expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('start() rejects with a retriable FanOutRegistrationError when the consumer is not ACTIVE within activationTimeoutMillis', async () => {
+    await setup({ consumerActivationDelayMs: 60_000 });
+    const c = fanOutConsumer('w1', new Deliveries(), { retrieval: { mode: 'fanout', activationTimeoutMillis: 300 } });
+    const error = await c.start().then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(FanOutRegistrationError);
+    expect(error).toMatchObject({ retriable: true, message: expect.stringContaining('did not become ACTIVE in time') });
   });
 
   it('keeps the checkpoints when an application moves from polling to fan-out', async () => {
