@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { inMemoryProgram } from './in-memory-program.js';
 import { repositoryRoot } from './markdown-files.js';
 import { findTables, type MarkdownTable } from './markdown-tables.js';
+import { documentedOptions, statedDefault } from './option-tables.js';
 
 /**
  * docs/configuration.md promises every option with its default. Each of its tables is checked
@@ -48,29 +49,6 @@ function propertyNames(types: DocumentedType[]): string[][] {
   return aliases.map((alias) => checker.getPropertiesOfType(checker.getTypeAtLocation(alias)).map((p) => p.name));
 }
 
-/** A default cell's value when it states a literal: `51200`, `5242880 (5 MiB)`, `8 MiB`, `` `true` ``, `` `'LATEST'` ``, `` `Infinity` ``, unlimited. */
-function statedDefault(cell: string): { value: unknown } | undefined {
-  const mebibytes = /^(\d+) MiB$/.exec(cell);
-  if (mebibytes) return { value: Number(mebibytes[1]) * 1048576 };
-  const number = /^(\d+)(?: \(.*\))?$/.exec(cell);
-  if (number) return { value: Number(number[1]) };
-  if (cell === 'unlimited') return { value: Infinity };
-  const code = /^`([^`]+)`(?: \(.*\))?$/.exec(cell)?.[1];
-  if (code === undefined) return undefined;
-  if (code === 'true' || code === 'false') return { value: code === 'true' };
-  if (code === 'Infinity') return { value: Infinity };
-  if (/^'[^']*'$/.test(code)) return { value: code.slice(1, -1) };
-  if (/^\d+$/.test(code)) return { value: Number(code) };
-  return undefined;
-}
-
-/** The options a row documents (`a` / `b`, `a`, `b`) paired with their default cells (`1 / 2` pairs up). */
-function documentedOptions(row: string[]): [string, string][] {
-  const names = [...row[0]!.matchAll(/`(\w+)`/g)].map((m) => m[1]!);
-  const defaults = row[1]!.split(/ \/ |, /);
-  return names.map((name, i) => [name, names.length === 1 ? row[1]! : defaults.length === names.length ? defaults[i]! : '']);
-}
-
 describe('docs/configuration.md', () => {
   const tables = findTables(readFileSync(path.join(repositoryRoot, 'docs/configuration.md'), 'utf8'));
   const tableOf = (d: DocumentedType): MarkdownTable | undefined => tables.find((t) => t.heading === d.heading && t.index === d.index);
@@ -104,19 +82,5 @@ describe('docs/configuration.md', () => {
       }
     });
     expect(problems, problems.join('\n')).toEqual([]);
-  });
-
-  it('reads the default cells the page uses', () => {
-    expect(statedDefault('5242880 (5 MiB)')).toEqual({ value: 5242880 });
-    expect(statedDefault('8 MiB')).toEqual({ value: 8388608 });
-    expect(statedDefault("`'LATEST'`")).toEqual({ value: 'LATEST' });
-    expect(statedDefault('`Infinity`')).toEqual({ value: Infinity });
-    expect(statedDefault('`false`')).toEqual({ value: false });
-    expect(statedDefault('0 (any free port)')).toEqual({ value: 0 });
-    expect(statedDefault('SDK default')).toBeUndefined();
-    expect(documentedOptions(['`maxPrefetchRecords` / `maxPrefetchBytes`', '30000 / 8 MiB', '', ''])).toEqual([
-      ['maxPrefetchRecords', '30000'],
-      ['maxPrefetchBytes', '8 MiB'],
-    ]);
   });
 });

@@ -3,7 +3,7 @@ import { deaggregate, MAX_HASH_KEY } from '@kinesis-kit/aggregation';
 import { ManualClock } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProducerClosedError } from './errors.js';
+import { ProducerClosedError, ProducerErrorCode } from './errors.js';
 import { KinesisProducer } from './producer.js';
 import type { KinesisProducerOptions } from './options.js';
 
@@ -108,6 +108,23 @@ describe('KinesisProducer (ManualClock, mocked client)', () => {
     expect(await settled).toBeInstanceOf(ProducerClosedError);
     expect(producer.outstandingRecords).toBe(0);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('recordMaxBufferedTime at or above recordTtl (Infinity here): a lone record goes out on flush(), else expires unsent at recordTtl, as in the KPL', async () => {
+    kinesis.on(PutRecordsCommand).callsFake((i: { Records: unknown[] }) => ok(i.Records.length));
+    const { clock, producer } = await started({ recordMaxBufferedTime: Infinity, recordTtl: 1_000 });
+    const flushed = producer.put({ partitionKey: 'k', data: 'flushed' });
+    await clock.advance(500);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
+    const flushing = producer.flush();
+    await clock.advance(100);
+    await flushing;
+    expect((await flushed).attempts).toHaveLength(1);
+    const unsent = producer.put({ partitionKey: 'k', data: 'unsent' }).then(() => undefined, (e: unknown) => e);
+    await clock.advance(1_000);
+    expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(1);
+    expect(await unsent).toMatchObject({ code: ProducerErrorCode.RECORD_EXPIRED });
+    await producer.close();
   });
 
   it('sends records unaggregated while the shard map is unknown', async () => {
