@@ -67,6 +67,13 @@ describe('links in the docs and READMEs', () => {
     expect(problems, problems.join('\n')).toEqual([]);
   });
 
+  it('the README links every page of docs/', () => {
+    const readme = readFileSync(path.join(repositoryRoot, 'README.md'), 'utf8');
+    const linked = new Set(linksOf(readme).map((l) => l.target.split('#')[0]));
+    const pages = markdownFiles().filter((f) => f.startsWith('docs/'));
+    expect(pages.filter((page) => !linked.has(page))).toEqual([]);
+  });
+
   it('makes anchors as GitHub does', () => {
     expect(headingAnchor('HTTP/2, the receive window, and emulators')).toBe('http2-the-receive-window-and-emulators');
     expect(headingAnchor('`tail`')).toBe('tail');
