@@ -4,9 +4,8 @@ import { RECORD_AGGREGATOR_DEFAULTS } from '@kinesis-kit/aggregation';
 import { CONSUMER_DEFAULTS, FAILURE_POLICY_DEFAULTS, FANOUT_DEFAULTS, LEASE_DEFAULTS, POLLING_DEFAULTS } from '@kinesis-kit/consumer';
 import { DEFAULT_LIMITS, DEFAULTS as MOCK_DEFAULTS } from '@kinesis-kit/mock';
 import { DEFAULTS as PRODUCER_DEFAULTS } from '@kinesis-kit/producer';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { inMemoryProgram } from './in-memory-program.js';
+import { typePropertyNames } from './in-memory-program.js';
 import { repositoryRoot } from './markdown-files.js';
 import { findTables, type MarkdownTable } from './markdown-tables.js';
 import { documentedOptions, statedDefault } from './option-tables.js';
@@ -39,16 +38,6 @@ const DOCUMENTED: DocumentedType[] = [
   { heading: 'startMockServer', index: 1, module: '@kinesis-kit/mock', type: 'Limits', defaults: DEFAULT_LIMITS },
 ];
 
-/** The property names of each documented type, as the compiler sees them. */
-function propertyNames(types: DocumentedType[]): string[][] {
-  const file = path.join(repositoryRoot, 'test/docs/.snippets/configuration.ts');
-  const text = types.map((t, i) => `import type { ${t.type} as T${i} } from '${t.module}';\nexport type Documented${i} = T${i};`).join('\n');
-  const program = inMemoryProgram(new Map([[file, text]]));
-  const checker = program.getTypeChecker();
-  const aliases = program.getSourceFile(file)!.statements.filter(ts.isTypeAliasDeclaration);
-  return aliases.map((alias) => checker.getPropertiesOfType(checker.getTypeAtLocation(alias)).map((p) => p.name));
-}
-
 describe('docs/configuration.md', () => {
   const tables = findTables(readFileSync(path.join(repositoryRoot, 'docs/configuration.md'), 'utf8'));
   const tableOf = (d: DocumentedType): MarkdownTable | undefined => tables.find((t) => t.heading === d.heading && t.index === d.index);
@@ -61,7 +50,7 @@ describe('docs/configuration.md', () => {
 
   it("each table lists exactly its type's options, with the exported defaults", () => {
     const problems: string[] = [];
-    const properties = propertyNames(DOCUMENTED);
+    const properties = typePropertyNames(DOCUMENTED);
     DOCUMENTED.forEach((documented, i) => {
       const table = tableOf(documented)!;
       const rows = table.rows.flatMap((row) => documentedOptions(row.cells).map(([name, cell]) => ({ name, cell, line: row.line })));
