@@ -98,6 +98,22 @@ describe('planLeaseCreation: empty lease table', () => {
   it('creates nothing for an empty listing', () => {
     for (const initialPosition of positions) expect(planLeaseCreation({ shards: [], leases: none, initialPosition })).toEqual([]);
   });
+
+  it('a filtered listing of a stream resharded since: the closed shards listed get leases at TRIM_HORIZON / AT_TIMESTAMP, as the KCL does', () => {
+    // ListShards with AT_TRIM_HORIZON lists the shards open at the trim horizon: 0 and 3, both closed since.
+    const listed = [shard(3, [], '101', '198'), shard(0, [], '100', '199')];
+    for (const initialPosition of ['TRIM_HORIZON', 'AT_TIMESTAMP'] as const) {
+      expect(summary(planLeaseCreation({ shards: listed, leases: none, initialPosition, emptyTable: true }))).toEqual(at(initialPosition, 0, 3));
+    }
+    // AT_LATEST lists open shards only; a closed one there is not read from LATEST.
+    expect(planLeaseCreation({ shards: listed, leases: none, initialPosition: 'LATEST', emptyTable: true })).toEqual([]);
+  });
+
+  it('an unfiltered listing of an empty table plans the same leases either way (every closed shard is an open one\'s ancestor)', () => {
+    for (const initialPosition of positions) {
+      expect(planLeaseCreation({ shards, leases: none, initialPosition, emptyTable: true })).toEqual(planLeaseCreation({ shards, leases: none, initialPosition }));
+    }
+  });
 });
 
 describe('planLeaseCreation: non-empty lease table', () => {
@@ -167,7 +183,7 @@ describe('planLeaseCreation: non-empty lease table', () => {
     const s = [shard(0, [], '100', '199'), shard(1, [0], '200', '299'), shard(2, [1], '300')];
     for (const initialPosition of positions) {
       expect(planLeaseCreation({ shards: s, leases: leases({ 2: '350' }), initialPosition })).toEqual([]);
-      // A closed shard alone in the listing (its children not listed yet) gets nothing either.
+      // Outside an empty table's first listing, a closed shard alone (its children not listed yet) gets nothing either.
       expect(planLeaseCreation({ shards: [shard(7, [], '100', '199')], leases: none, initialPosition })).toEqual([]);
     }
   });

@@ -10,6 +10,8 @@ export interface LeaseCreationInput {
   /** Existing leases by shard id: only the checkpoint matters here. */
   leases: ReadonlyMap<string, { checkpoint?: { sequenceNumber: string } }>;
   initialPosition: InitialPositionSentinel;
+  /** The lease table is empty (the shards were listed with the initial position's ShardFilter). */
+  emptyTable?: boolean;
 }
 
 /**
@@ -22,6 +24,10 @@ export interface LeaseCreationInput {
  *   the parents is skipped.
  * - No leased ancestor (empty table, or a new lineage): LATEST creates the open shard only;
  *   TRIM_HORIZON and AT_TIMESTAMP create the shard and every listed ancestor at that position.
+ * - An empty table listed with TRIM_HORIZON or AT_TIMESTAMP also gets a lease for every listed
+ *   closed shard, as the KCL's EmptyLeaseTableSynchronizer does: ListShards filtered by
+ *   AT_TRIM_HORIZON / AT_TIMESTAMP returns the shards open at that point, which on a stream
+ *   resharded since are closed parents with no open shard listed. Their ends create the children.
  * Children wait for their parents at run time (parentShardId), so processing order is kept.
  * Leases come out parents first (by starting sequence number), as the KCL creates them.
  */
@@ -57,6 +63,9 @@ export function planLeaseCreation(input: LeaseCreationInput): NewLease[] {
     } else {
       for (const s of [...unleased, shard]) plan(planned, s, input.initialPosition);
     }
+  }
+  if (input.emptyTable && input.initialPosition !== 'LATEST') {
+    for (const shard of input.shards) if (shard.endingSequenceNumber !== undefined) plan(planned, shard, input.initialPosition);
   }
   return [...planned.values()]
     .sort((a, b) => compareSequenceNumbers(a.shard.startingSequenceNumber, b.shard.startingSequenceNumber) || (a.shard.shardId < b.shard.shardId ? -1 : 1))

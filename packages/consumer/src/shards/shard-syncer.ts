@@ -46,7 +46,7 @@ export class ShardSyncer {
     const empty = leases.length === 0;
     const shards = empty ? await this.listCoveringShards(signal) : await lister.list(undefined, signal);
     const byShard = new Map(leases.filter((l) => l.streamIdentifier === undefined).map((l) => [l.shardId, l]));
-    const planned = planLeaseCreation({ shards, leases: byShard, initialPosition: this.ctx.initialPosition });
+    const planned = planLeaseCreation({ shards, leases: byShard, initialPosition: this.ctx.initialPosition, emptyTable: empty });
     const created: string[] = [];
     for (const lease of planned) {
       if (await this.createLease(lease, 'ShardSyncTask', signal)) created.push(lease.leaseKey);
@@ -147,7 +147,7 @@ export class ShardSyncer {
   }
 
   /**
-   * ListShards for an empty table, filtered by the initial position; the open shards must cover the
+   * ListShards for an empty table, filtered by the initial position; the shards must cover the
    * hash space (3 tries, 1 s apart, as the KCL) — a gap mid-reshard is transient. After that the
    * listing is used as it is, with a warning.
    */
@@ -156,8 +156,12 @@ export class ShardSyncer {
     let shards: ShardInfo[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
       shards = await this.ctx.lister.list(filter, signal);
+      // Filtered, the listed shards tile the hash space (closed ones too: the parents of a stream
+      // resharded since the trim horizon); a backend that ignores the filter lists every shard,
+      // and then the open ones tile it.
+      const all = shards.map((s) => toHashKeyRange(s.hashKeyRange));
       const open = shards.filter((s) => s.endingSequenceNumber === undefined).map((s) => toHashKeyRange(s.hashKeyRange));
-      if (rangesCoverHashSpace(open)) return shards;
+      if (rangesCoverHashSpace(all) || rangesCoverHashSpace(open)) return shards;
       if (attempt < 3) await sleep(1_000, signal, this.ctx.clock);
     }
     this.ctx.logger.warn({ shards: shards.length }, 'the open shards do not cover the hash space; creating leases for what was listed');

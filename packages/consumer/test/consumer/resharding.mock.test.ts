@@ -1,4 +1,5 @@
 import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { MemoryLogger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
 import { createStream, Deliveries, FAST_LEASES, produce, useBackendPerTest, until } from './harness.js';
@@ -80,5 +81,38 @@ describe('resharding with two workers (mock, limits on)', () => {
     expect(leases.map((l) => l.leaseKey)).not.toContain(s0!.id);
     const child = leases.find((l) => l.parentShardIds.length === 2);
     expect(child?.hashKeyRange).toBeDefined();
+  });
+
+  // ListShards filtered by AT_TRIM_HORIZON / AT_TIMESTAMP lists only the closed parent here: a new
+  // application must lease it, then its children at its end (it used to create no lease at all).
+  it.each(['TRIM_HORIZON', 'AT_TIMESTAMP'] as const)('a new application on a stream split before it started reads everything from %s: parent first, then the children', async (position) => {
+    const b = await backends.start({ limits: false });
+    const startedAt = new Date(Date.now() - 60_000);
+    await createStream(b, 'resharded', 1);
+    let put = await produce(b, 'resharded', 10, 5, 0);
+    const [parent] = await openShards(b.kinesis, 'resharded');
+    await b.kinesis.send(new SplitShardCommand({ StreamName: 'resharded', ShardToSplit: parent!.id, NewStartingHashKey: (2n ** 127n).toString() }));
+    put += await produce(b, 'resharded', 10, 5, 5);
+
+    const deliveries = new Deliveries();
+    const logger = new MemoryLogger();
+    const c = backends.track(
+      new KinesisConsumer({
+        applicationName: `resharded-${position}`,
+        streamName: 'resharded',
+        kinesisClient: b.kinesis,
+        dynamoDbClient: b.dynamoDb,
+        initialPosition: position === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : { timestamp: startedAt },
+        leaseManagement: FAST_LEASES,
+        parentShardPollIntervalMillis: 100,
+        logger,
+        eachBatch: ({ records }) => deliveries.add(records),
+      }),
+    );
+    await c.start();
+    await until(() => deliveries.unique === put, 'every record of the parent and of both children', 20_000);
+    expect(deliveries.missing(10, 10)).toEqual([]);
+    expect(deliveries.orderViolations()).toEqual([]);
+    expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([]);
   });
 });
