@@ -8,7 +8,7 @@ import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach } from 'vitest';
 import type { UserRecord } from '@kinesis-kit/aggregation';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
 
 export interface Backend {
@@ -18,8 +18,9 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export async function startBackend(options: { limits?: boolean } = {}): Promise<Backend> {
-  const server = await startMockServer(options.limits === false ? { limits: false } : {});
+/** The mock with the given options (limits, faults, ...) and SDK clients over HTTP/1.1 with SDK retries off. */
+export async function startBackend(options: MockServerOptions = {}): Promise<Backend> {
+  const server = await startMockServer(options);
   const config = { ...server.clientConfig(), maxAttempts: 1 };
   const kinesis = new KinesisClient({ ...config, requestHandler: new NodeHttpHandler() });
   const dynamoDb = new DynamoDBClient({ ...config, requestHandler: new NodeHttpHandler() });
@@ -47,7 +48,7 @@ export interface Stoppable {
  * The hooks of a consumer test file: after each test, the consumers it passed to `track` are
  * stopped and the backend it made with `start` is closed.
  */
-export function useBackendPerTest(): { start(options?: { limits?: boolean }): Promise<Backend>; track<C extends Stoppable>(consumer: C): C } {
+export function useBackendPerTest(): { start(options?: MockServerOptions): Promise<Backend>; track<C extends Stoppable>(consumer: C): C } {
   let backend: Backend | undefined;
   const consumers: Stoppable[] = [];
   afterEach(async () => {
