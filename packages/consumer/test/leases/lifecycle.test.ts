@@ -3,9 +3,11 @@ import { CreateTableCommand, DescribeTableCommand, PutItemCommand } from '@aws-s
 import { activeResources, InMemoryMetricsSink, isAbortError, leakedResources, ManualClock, systemClock } from '@kinesis-kit/core';
 import {
   ConsumerConfigError,
+  ConsumerErrorCode,
   CoordinatorStoppedError,
   LeaseCoordinator,
   LeaseTable,
+  LeaseTableNotActiveError,
   LeaseTableNotFoundError,
   type TakerRunEvent,
 } from '@kinesis-kit/consumer';
@@ -90,6 +92,20 @@ describe('LeaseCoordinator lifecycle', () => {
     await c.start();
     expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
     expect(io.counts.get('DescribeTableCommand')).toBeGreaterThanOrEqual(3);
+    await c.stop();
+    io.client.destroy();
+    await slow.close();
+  });
+
+  it('start() rejects with LeaseTableNotActiveError when the table is not ACTIVE within tableActiveTimeoutMillis', async () => {
+    const slow = await startDynalite({ createTableMs: 5_000 });
+    const io = makeClient(slow.endpoint);
+    const tableName = uniqueTableName('never-active');
+    // The first poll already finds the next wait beyond the 100 ms allowed: no clock needs to move.
+    const c = new LeaseCoordinator({ dynamoDbClient: io.client, tableName, workerId: 'w', clock: new ManualClock(), tableActiveTimeoutMillis: 100 });
+    const err = await c.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LeaseTableNotActiveError);
+    expect(err).toMatchObject({ code: ConsumerErrorCode.LEASE_TABLE_NOT_ACTIVE, tableName, message: expect.stringContaining('status CREATING') });
     await c.stop();
     io.client.destroy();
     await slow.close();
