@@ -83,22 +83,30 @@ describe('resharding with two workers (mock, limits on)', () => {
     expect(child?.hashKeyRange).toBeDefined();
   });
 
-  // ListShards filtered by AT_TRIM_HORIZON / AT_TIMESTAMP lists only the closed parent here: a new
-  // application must lease it, then its children at its end (it used to create no lease at all).
-  it.each(['TRIM_HORIZON', 'AT_TIMESTAMP'] as const)('a new application on a stream split before it started reads everything from %s: parent first, then the children', async (position) => {
+  // ListShards filtered by AT_TRIM_HORIZON / AT_TIMESTAMP lists only the closed parents here: a new
+  // application must lease them, then the children at their ends (it used to create no lease at all).
+  it.each([
+    ['TRIM_HORIZON', 'split'],
+    ['AT_TIMESTAMP', 'split'],
+    ['TRIM_HORIZON', 'merge'],
+  ] as const)('a new application on a stream resharded before it started reads everything from %s (%s): parents first, then the children', async (position, reshard) => {
     const b = await backends.start({ limits: false });
     const startedAt = new Date(Date.now() - 60_000);
-    await createStream(b, 'resharded', 1);
+    await createStream(b, 'resharded', reshard === 'split' ? 1 : 2);
     let put = await produce(b, 'resharded', 10, 5, 0);
-    const [parent] = await openShards(b.kinesis, 'resharded');
-    await b.kinesis.send(new SplitShardCommand({ StreamName: 'resharded', ShardToSplit: parent!.id, NewStartingHashKey: (2n ** 127n).toString() }));
+    const [first, second] = await openShards(b.kinesis, 'resharded');
+    if (reshard === 'split') {
+      await b.kinesis.send(new SplitShardCommand({ StreamName: 'resharded', ShardToSplit: first!.id, NewStartingHashKey: (2n ** 127n).toString() }));
+    } else {
+      await b.kinesis.send(new MergeShardsCommand({ StreamName: 'resharded', ShardToMerge: first!.id, AdjacentShardToMerge: second!.id }));
+    }
     put += await produce(b, 'resharded', 10, 5, 5);
 
     const deliveries = new Deliveries();
     const logger = new MemoryLogger();
     const c = backends.track(
       new KinesisConsumer({
-        applicationName: `resharded-${position}`,
+        applicationName: `resharded-${position}-${reshard}`,
         streamName: 'resharded',
         kinesisClient: b.kinesis,
         dynamoDbClient: b.dynamoDb,
@@ -110,7 +118,7 @@ describe('resharding with two workers (mock, limits on)', () => {
       }),
     );
     await c.start();
-    await until(() => deliveries.unique === put, 'every record of the parent and of both children', 20_000);
+    await until(() => deliveries.unique === put, 'every record of the parents and of the children', 20_000);
     expect(deliveries.missing(10, 10)).toEqual([]);
     expect(deliveries.orderViolations()).toEqual([]);
     expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([]);
