@@ -164,7 +164,7 @@ export class ShardSyncer {
       if (rangesCoverHashSpace(all) || rangesCoverHashSpace(open)) return shards;
       if (attempt < 3) await sleep(1_000, signal, this.ctx.clock);
     }
-    this.ctx.logger.warn({ shards: shards.length }, 'the open shards do not cover the hash space; creating leases for what was listed');
+    this.ctx.logger.warn({ shards: shards.length }, 'the listed shards do not cover the hash space; creating leases for what was listed');
     return shards;
   }
 
