@@ -1,4 +1,4 @@
-import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, MergeShardsCommand, SplitShardCommand, UpdateShardCountCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { MemoryLogger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
@@ -89,16 +89,20 @@ describe('resharding with two workers (mock, limits on)', () => {
     ['TRIM_HORIZON', 'split'],
     ['AT_TIMESTAMP', 'split'],
     ['TRIM_HORIZON', 'merge'],
+    ['TRIM_HORIZON', 'scale'],
   ] as const)('a new application on a stream resharded before it started reads everything from %s (%s): parents first, then the children', async (position, reshard) => {
     const b = await backends.start({ limits: false });
     const startedAt = new Date(Date.now() - 60_000);
-    await createStream(b, 'resharded', reshard === 'split' ? 1 : 2);
+    await createStream(b, 'resharded', reshard === 'split' ? 1 : reshard === 'merge' ? 2 : 3);
     let put = await produce(b, 'resharded', 10, 5, 0);
     const [first, second] = await openShards(b.kinesis, 'resharded');
     if (reshard === 'split') {
       await b.kinesis.send(new SplitShardCommand({ StreamName: 'resharded', ShardToSplit: first!.id, NewStartingHashKey: (2n ** 127n).toString() }));
-    } else {
+    } else if (reshard === 'merge') {
       await b.kinesis.send(new MergeShardsCommand({ StreamName: 'resharded', ShardToMerge: first!.id, AdjacentShardToMerge: second!.id }));
+    } else {
+      // UpdateShardCount 3 -> 4: splits and merges across the whole hash space.
+      await b.kinesis.send(new UpdateShardCountCommand({ StreamName: 'resharded', TargetShardCount: 4, ScalingType: 'UNIFORM_SCALING' }));
     }
     put += await produce(b, 'resharded', 10, 5, 5);
 
