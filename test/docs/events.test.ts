@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { inMemoryProgram } from './in-memory-program.js';
+import { exportedTypes } from './in-memory-program.js';
 import { repositoryRoot } from './markdown-files.js';
 import { findTables } from './markdown-tables.js';
 
@@ -17,30 +17,24 @@ const EVENT_MAPS = [
 
 /** Field name → optional, for every event of each map (a union payload: its members' fields, optional unless in all). */
 function eventPayloadFields(): Map<string, Map<string, boolean>>[] {
-  const file = path.join(repositoryRoot, 'test/docs/.snippets/events.ts');
-  const text = EVENT_MAPS.map((m, i) => `import type { ${m.type} as M${i} } from '${m.module}';\nexport type Map${i} = M${i};`).join('\n');
-  const program = inMemoryProgram(new Map([[file, text]]));
-  const checker = program.getTypeChecker();
-  return program
-    .getSourceFile(file)!
-    .statements.filter(ts.isTypeAliasDeclaration)
-    .map((alias) => {
-      const events = new Map<string, Map<string, boolean>>();
-      for (const event of checker.getPropertiesOfType(checker.getTypeAtLocation(alias))) {
-        const payload = checker.getTypeOfSymbol(event);
-        const members = payload.isUnion() ? payload.types : [payload];
-        const fields = new Map<string, boolean>();
-        for (const member of members) {
-          for (const field of checker.getPropertiesOfType(member)) {
-            const optional = (field.flags & ts.SymbolFlags.Optional) !== 0;
-            fields.set(field.name, (fields.get(field.name) ?? false) || optional);
-          }
+  const { checker, types } = exportedTypes(EVENT_MAPS);
+  return types.map((eventMap) => {
+    const events = new Map<string, Map<string, boolean>>();
+    for (const event of checker.getPropertiesOfType(eventMap)) {
+      const payload = checker.getTypeOfSymbol(event);
+      const members = payload.isUnion() ? payload.types : [payload];
+      const fields = new Map<string, boolean>();
+      for (const member of members) {
+        for (const field of checker.getPropertiesOfType(member)) {
+          const optional = (field.flags & ts.SymbolFlags.Optional) !== 0;
+          fields.set(field.name, (fields.get(field.name) ?? false) || optional);
         }
-        for (const name of fields.keys()) if (!members.every((m) => m.getProperty(name))) fields.set(name, true);
-        events.set(event.name, fields);
       }
-      return events;
-    });
+      for (const name of fields.keys()) if (!members.every((m) => m.getProperty(name))) fields.set(name, true);
+      events.set(event.name, fields);
+    }
+    return events;
+  });
 }
 
 /** `{ a, b?, c: 'x' \| 'y' }` → a, b (optional), c. */

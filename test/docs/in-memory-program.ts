@@ -23,12 +23,18 @@ export function inMemoryProgram(files: ReadonlyMap<string, string>, options = re
   return ts.createProgram([...files.keys()], options, host, oldProgram);
 }
 
-/** The property names of each exported type, as the compiler sees them (for a union: the properties all members share). */
-export function typePropertyNames(types: readonly { module: string; type: string }[]): string[][] {
-  const file = path.join(repositoryRoot, 'test/docs/.snippets/type-properties.ts');
+/** Exported types of the workspace packages as the compiler sees them, with the checker to inspect them. */
+export function exportedTypes(types: readonly { module: string; type: string }[]): { checker: ts.TypeChecker; types: ts.Type[] } {
+  const file = path.join(repositoryRoot, 'test/docs/.snippets/exported-types.ts');
   const text = types.map((t, i) => `import type { ${t.type} as T${i} } from '${t.module}';\nexport type Documented${i} = T${i};`).join('\n');
   const program = inMemoryProgram(new Map([[file, text]]));
   const checker = program.getTypeChecker();
   const aliases = program.getSourceFile(file)!.statements.filter(ts.isTypeAliasDeclaration);
-  return aliases.map((alias) => checker.getPropertiesOfType(checker.getTypeAtLocation(alias)).map((p) => p.name));
+  return { checker, types: aliases.map((alias) => checker.getTypeAtLocation(alias)) };
+}
+
+/** The property names of each exported type (for a union: the properties all members share). */
+export function typePropertyNames(types: readonly { module: string; type: string }[]): string[][] {
+  const { checker, types: resolved } = exportedTypes(types);
+  return resolved.map((type) => checker.getPropertiesOfType(type).map((p) => p.name));
 }
