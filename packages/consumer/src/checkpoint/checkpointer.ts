@@ -112,6 +112,19 @@ export class ShardCheckpointer implements Checkpointer {
   }
 
   /**
+   * Called by the shard consumer when a delivery was abandoned (shutdown or lease loss during a
+   * retry): the limit goes back to the last record that was processed (or deliberately skipped),
+   * but never below the checkpoint already written. The KCL has no such step because it moves on
+   * after a failed processRecords; we retry, so checkpoint() in shutdownRequested must not cover
+   * the records still failing.
+   */
+  limitLargestPermitted(processedThrough: ExtendedSequenceNumber | undefined): void {
+    let limit: ExtendedSequenceNumber | undefined = processedThrough && { sequenceNumber: processedThrough.sequenceNumber, subSequenceNumber: processedThrough.subSequenceNumber ?? 0 };
+    if (!limit || (this.last && compareExtendedSequenceNumbers(limit, this.last) < 0)) limit = this.last && { ...this.last };
+    if (!limit || !this.largestPermitted || compareExtendedSequenceNumbers(limit, this.largestPermitted) < 0) this.largestPermitted = limit;
+  }
+
+  /**
    * Called by the shard consumer when the shard has ended and every record was delivered: from now
    * on checkpoint() (or a checkpoint at `lastDelivered`) writes SHARD_END.
    */
@@ -125,9 +138,15 @@ export class ShardCheckpointer implements Checkpointer {
   checkpoint(sequenceNumber: string, subSequenceNumber?: number): Promise<void>;
   checkpoint(record: CheckpointPosition): Promise<void>;
   async checkpoint(...args: unknown[]): Promise<void> {
-    // Parsed before queueing (synchronously), so the queue keeps call order.
+    // Parsed, resolved and range-checked when called (as the KCL's synchronous checkpointer): an
+    // argument-less call means what was delivered *now*, not when an earlier write has finished
+    // and the next batch may already be in processRecords.
     const { position } = parseCheckpointArgs(args, this.where());
-    return this.enqueue(() => this.commit(position, false));
+    this.assertHeld();
+    const target = this.resolveTarget(position);
+    if (!target) return; // nothing delivered and nothing checkpointed yet
+    this.checkLimit(target);
+    return this.enqueue(() => this.commit(target, false));
   }
 
   prepareCheckpoint(applicationState?: Uint8Array): Promise<PreparedCheckpointer>;
@@ -135,9 +154,11 @@ export class ShardCheckpointer implements Checkpointer {
   prepareCheckpoint(record: CheckpointPosition, applicationState?: Uint8Array): Promise<PreparedCheckpointer>;
   async prepareCheckpoint(...args: unknown[]): Promise<PreparedCheckpointer> {
     const { position, applicationState } = parsePrepareCheckpointArgs(args, this.where());
+    this.assertHeld();
+    const target = this.resolveTarget(position);
+    this.checkLimit(target);
     return this.enqueue(async () => {
-      const target = this.resolveTarget(position);
-      this.checkRange(target);
+      this.checkBackwards(target);
       await this.write({
         kind: 'prepare',
         pendingCheckpoint: target,
@@ -148,15 +169,16 @@ export class ShardCheckpointer implements Checkpointer {
   }
 
   /** Commit path shared by checkpoint() and PreparedCheckpointer.checkpoint(). */
-  commitPrepared(position: ExtendedSequenceNumber): Promise<void> {
-    return this.enqueue(() => this.commit(position, true));
-  }
-
-  private async commit(position: ExtendedSequenceNumber | undefined, prepared: boolean): Promise<void> {
+  async commitPrepared(position: ExtendedSequenceNumber): Promise<void> {
     this.assertHeld();
     const target = this.resolveTarget(position);
-    if (!target) return; // nothing delivered and nothing checkpointed yet
-    this.checkRange(target, prepared);
+    this.checkLimit(target, true);
+    return this.enqueue(() => this.commit(target, true));
+  }
+
+  /** Runs in queue order: the target was resolved and checked against the limit when called. */
+  private async commit(target: ExtendedSequenceNumber, prepared: boolean): Promise<void> {
+    this.checkBackwards(target, prepared);
     const hasPending = this.heldLease.lease.pendingCheckpoint !== undefined;
     if (this.last && compareExtendedSequenceNumbers(target, this.last) === 0 && target.sequenceNumber === this.last.sequenceNumber && !hasPending) {
       return; // repeat: no write
@@ -178,20 +200,25 @@ export class ShardCheckpointer implements Checkpointer {
     return { sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber ?? 0 };
   }
 
-  private checkRange(target: ExtendedSequenceNumber | undefined, prepared = false): asserts target is ExtendedSequenceNumber {
+  /** Never before the checkpoint written last (checked when the write's turn comes). */
+  private checkBackwards(target: ExtendedSequenceNumber, prepared = false): void {
     this.assertHeld();
-    const where = this.where();
-    if (!target) {
-      throw new InvalidCheckpointError('beyond-delivered', 'nothing has been delivered to checkpoint', where);
-    }
-    const context = { ...where, sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber ?? 0 };
     if (this.last && compareExtendedSequenceNumbers(target, this.last) < 0) {
       throw new InvalidCheckpointError(
         'backwards',
         `${prepared ? 'prepared ' : ''}checkpoint ${fmt(target)} is before the current checkpoint ${fmt(this.last)}`,
-        context,
+        this.context(target),
       );
     }
+  }
+
+  /** Never beyond what was delivered (and processed, after a failed delivery: see limitLargestPermitted). */
+  private checkLimit(target: ExtendedSequenceNumber | undefined, prepared = false): asserts target is ExtendedSequenceNumber {
+    this.assertHeld();
+    if (!target) {
+      throw new InvalidCheckpointError('beyond-delivered', 'nothing has been delivered to checkpoint', this.where());
+    }
+    const context = this.context(target);
     const limit = this.largestPermitted;
     if (!limit || compareExtendedSequenceNumbers(target, limit) > 0) {
       if (target.sequenceNumber === SentinelCheckpoint.SHARD_END) {
@@ -199,10 +226,14 @@ export class ShardCheckpointer implements Checkpointer {
       }
       throw new InvalidCheckpointError(
         'beyond-delivered',
-        `checkpoint ${fmt(target)} is beyond the largest delivered position ${limit ? fmt(limit) : '(none)'}`,
+        `${prepared ? 'prepared ' : ''}checkpoint ${fmt(target)} is beyond the largest delivered position ${limit ? fmt(limit) : '(none)'}`,
         context,
       );
     }
+  }
+
+  private context(target: ExtendedSequenceNumber) {
+    return { ...this.where(), sequenceNumber: target.sequenceNumber, subSequenceNumber: target.subSequenceNumber ?? 0 };
   }
 
   private async write(update: CheckpointUpdate): Promise<void> {

@@ -32,6 +32,7 @@ function harness(invoke: Invoke, policy: FailurePolicyOptions = {}) {
   const skipped: RecordsSkippedInfo[] = [];
   const failures: ProcessingFailure[] = [];
   const hookErrors: unknown[] = [];
+  const finished: string[] = [];
   const ctx: BatchDeliveryContext = {
     shardId: 'shardId-1',
     policy: resolveFailurePolicy({
@@ -50,9 +51,10 @@ function harness(invoke: Invoke, policy: FailurePolicyOptions = {}) {
     },
     onError: (info) => errors.push(info),
     onSkipped: (info) => skipped.push(info),
+    onFinished: (record) => finished.push(`${record.sequenceNumber}/${record.subSequenceNumber}`),
     onFailureHookFailed: (err) => hookErrors.push(err),
   };
-  return { clock, controller, ctx, calls, errors, skipped, failures, hookErrors };
+  return { clock, controller, ctx, calls, errors, skipped, failures, hookErrors, finished };
 }
 
 /** Fires the manual clock's timers until the delivery settles (fails instead of hanging). */
@@ -321,6 +323,50 @@ describe('deliverBatch', () => {
     h.controller.abort();
     expect(await deliverBatch(batch(2), h.ctx)).toBe('aborted');
     expect(h.calls).toEqual([]);
+  });
+
+  describe('onFinished (what an abandoned delivery may still checkpoint)', () => {
+    it('reports the last record once the whole batch succeeded', async () => {
+      const h = harness(ok);
+      expect(await deliverBatch(batch(3), h.ctx)).toBe('done');
+      expect(h.finished).toEqual(['102/0']);
+    });
+
+    it('a failing batch finishes nothing until its retry succeeds', async () => {
+      const h = harness(boom());
+      const outcome = deliverBatch(batch(3), h.ctx);
+      await h.clock.advance(0);
+      h.controller.abort();
+      expect(await outcome).toBe('aborted');
+      expect(h.finished).toEqual([]);
+    });
+
+    it('a partial failure finishes the records before the first failed one', async () => {
+      const h = harness(async () => ({ batchItemFailures: [{ sequenceNumber: '102' }] }));
+      const outcome = deliverBatch(batch(5), h.ctx);
+      await h.clock.advance(0);
+      h.controller.abort();
+      expect(await outcome).toBe('aborted');
+      expect(h.finished).toEqual(['101/0']);
+    });
+
+    it('records given up by the policy count as finished (they are deliberately skipped)', async () => {
+      const h = harness(boom(), { maxRetries: 0 });
+      expect(await deliverBatch(batch(2), h.ctx)).toBe('done');
+      expect(h.finished).toEqual(['101/0']);
+    });
+
+    it('bisecting: each half that succeeds is finished in order', async () => {
+      const h = harness(async (part) => (part.some((r) => r.sequenceNumber === '106') ? Promise.reject(new Error('bad')) : undefined), {
+        bisectOnError: true,
+      });
+      const outcome = deliverBatch(batch(8), h.ctx);
+      await h.clock.runAll(10);
+      h.controller.abort();
+      expect(await outcome).toBe('aborted');
+      // 100..103 and 104..105 succeed; 106 keeps failing; 107 waits behind it.
+      expect(h.finished).toEqual(['103/0', '105/0']);
+    });
   });
 
   it('a thrown non-Error is reported as an Error', async () => {

@@ -34,6 +34,8 @@ export interface BatchDeliveryContext {
   signal: AbortSignal;
   /** Calls processRecords with these records (the consumer sets the checkpoint limit first). */
   invoke(records: UserRecord[], attempt: number): Promise<ProcessRecordsResult | void>;
+  /** Every record up to and including this one is finished: processed, or skipped by the policy. */
+  onFinished(through: UserRecord): void;
   onError(info: ProcessingErrorInfo): void;
   onSkipped(info: RecordsSkippedInfo): void;
   onFailureHookFailed(error: unknown): void;
@@ -76,9 +78,13 @@ export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryCont
     }
     if (failedFrom === undefined || error === undefined) {
       queue.shift();
+      finished(segment.records, ctx);
       continue;
     }
-    if (failedFrom > 0) segment.records = segment.records.slice(failedFrom);
+    if (failedFrom > 0) {
+      ctx.onFinished(segment.records[failedFrom - 1]!);
+      segment.records = segment.records.slice(failedFrom);
+    }
     segment.attempts += 1;
     const split = ctx.policy.bisectOnError && segment.records.length > 1;
     if (!split) segment.retries += 1;
@@ -88,6 +94,7 @@ export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryCont
       const skipped = await giveUp(segment, reason, error, ctx);
       if (skipped) {
         queue.shift();
+        finished(segment.records, ctx);
         continue;
       }
     }
@@ -115,6 +122,11 @@ export async function deliverBatch(records: UserRecord[], ctx: BatchDeliveryCont
     }
   }
   return 'done';
+}
+
+function finished(records: UserRecord[], ctx: BatchDeliveryContext): void {
+  const last = records[records.length - 1];
+  if (last) ctx.onFinished(last);
 }
 
 function giveUpReason(segment: Segment, ctx: BatchDeliveryContext): GiveUpReason | undefined {

@@ -220,6 +220,7 @@ describe('eachRecordProcessorFactory', () => {
       invoke: (part, attempt) => Promise.resolve(processor.processRecords(input(checkpointer, part, { attempt }))),
       onError: () => undefined,
       onSkipped: () => undefined,
+      onFinished: () => undefined,
       onFailureHookFailed: () => undefined,
     });
     await clock.runAll();

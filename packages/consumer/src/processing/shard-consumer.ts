@@ -62,6 +62,10 @@ export class ShardConsumer {
   private millisBehindLatest: number | undefined;
   private recordsProcessed = 0;
   private lastDelivered: ExtendedSequenceNumber | undefined;
+  /** The last record processed, or skipped by the failure policy (failed deliveries are not). */
+  private processedThrough: ExtendedSequenceNumber | undefined;
+  /** shardEnded was called: it is the processor's last lifecycle call, whatever happens next. */
+  private shardEndedCalled = false;
 
   constructor(private readonly ctx: ShardConsumerContext) {
     this.leaseKey = ctx.held.leaseKey;
@@ -143,11 +147,14 @@ export class ShardConsumer {
     }
   }
 
-  /** Lease lost or shutdown requested: tell the processor (once), by which one it was. */
+  /**
+   * Lease lost or shutdown requested: tell the processor (once), by which one it was, unless it
+   * already had shardEnded (exactly one of the three ends a processor's life).
+   */
   private async finish(): Promise<void> {
     if (this.stateValue === 'shard-ended' || this.stateValue === 'lease-lost' || this.stateValue === 'shutdown-complete') return;
     await this.fetcher?.close();
-    const processor = this.processor;
+    const processor = this.shardEndedCalled ? undefined : this.processor;
     if (!this.ctx.held.isHeld) {
       this.setState('lease-lost');
       if (processor?.leaseLost) await this.callProcessor('leaseLost', () => processor.leaseLost!({}));
@@ -265,11 +272,11 @@ export class ShardConsumer {
     return undefined;
   }
 
-  private deliver(records: UserRecord[], batch: FetchedBatch, signal: AbortSignal): Promise<'done' | 'aborted'> {
+  private async deliver(records: UserRecord[], batch: FetchedBatch, signal: AbortSignal): Promise<'done' | 'aborted'> {
     const { options, metrics, events, held } = this.ctx;
     const processor = this.processor!;
     const checkpointer = this.checkpointer!;
-    return deliverBatch(records, {
+    const outcome = await deliverBatch(records, {
       shardId: this.shardId,
       policy: options.failurePolicy,
       clock: options.clock,
@@ -306,8 +313,14 @@ export class ShardConsumer {
         metrics.add('RecordsSkipped', info.records, 'Count', { Operation: 'ProcessTask', ShardId: this.shardId });
         events.emit('recordsSkipped', info);
       },
+      onFinished: (record) => {
+        this.processedThrough = { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber };
+      },
       onFailureHookFailed: (err) => this.reportError('onFailure', err),
     });
+    // Abandoned mid-retry: an argument-less checkpoint (shutdownRequested) must not cover the records still failing.
+    if (outcome === 'aborted') checkpointer.limitLargestPermitted(this.processedThrough);
+    return outcome;
   }
 
   /**
@@ -334,6 +347,7 @@ export class ShardConsumer {
     checkpointer.markShardEnd(this.lastDelivered);
     const processor = this.processor!;
     for (let attempt = 1; !signal.aborted; attempt++) {
+      this.shardEndedCalled = true;
       if (processor.shardEnded) await this.callProcessor('shardEnded', () => processor.shardEnded!({ shardId: this.shardId, checkpointer }));
       if (!held.isHeld) return;
       if (checkpointer.isShardEndCheckpointed) break;

@@ -108,6 +108,43 @@ describe('ShardCheckpointer', () => {
     expect((await rawItem()).checkpoint).toEqual({ S: SEQ(70) });
   });
 
+  it('checkpoint() and prepareCheckpoint() mean what was delivered when called, not when their queued write runs', async () => {
+    const { cp } = await holdOne();
+    cp.setLargestPermitted({ sequenceNumber: SEQ(10) });
+    const first = cp.checkpoint(SEQ(5)); // still writing when the next two are called
+    const argumentLess = cp.checkpoint();
+    const prepared = cp.prepareCheckpoint();
+    // The next batch is delivered before those writes have run.
+    cp.setLargestPermitted({ sequenceNumber: SEQ(20) });
+    await first;
+    await argumentLess;
+    expect((await rawItem()).checkpoint).toEqual({ S: SEQ(10) });
+    expect((await prepared).pendingCheckpoint).toEqual({ sequenceNumber: SEQ(10), subSequenceNumber: 0 });
+    // And the limit is checked at the call too: a position beyond it is refused even if it is delivered later.
+    const beyond = cp.checkpoint(SEQ(30));
+    cp.setLargestPermitted({ sequenceNumber: SEQ(40) });
+    await expect(beyond).rejects.toMatchObject({ reason: 'beyond-delivered', sequenceNumber: SEQ(30) });
+  });
+
+  it('limitLargestPermitted (a delivery abandoned mid-retry) lowers the limit to what was processed, never below the checkpoint', async () => {
+    const { cp } = await holdOne();
+    cp.setLargestPermitted({ sequenceNumber: SEQ(10) });
+    await cp.checkpoint();
+    cp.setLargestPermitted({ sequenceNumber: SEQ(20), subSequenceNumber: 4 }); // a batch that then fails
+    cp.limitLargestPermitted({ sequenceNumber: SEQ(15), subSequenceNumber: 0 }); // processed up to 15
+    expect(cp.largestPermittedCheckpoint).toEqual({ sequenceNumber: SEQ(15), subSequenceNumber: 0 });
+    await expect(cp.checkpoint(SEQ(16))).rejects.toMatchObject({ reason: 'beyond-delivered' });
+    await cp.checkpoint();
+    expect((await rawItem()).checkpoint).toEqual({ S: SEQ(15) });
+    // Nothing processed since: the limit falls back to the checkpoint, and checkpoint() writes nothing.
+    cp.setLargestPermitted({ sequenceNumber: SEQ(30) });
+    cp.limitLargestPermitted(undefined);
+    expect(cp.largestPermittedCheckpoint).toEqual({ sequenceNumber: SEQ(15), subSequenceNumber: 0 });
+    // It never raises the limit.
+    cp.limitLargestPermitted({ sequenceNumber: SEQ(99) });
+    expect(cp.largestPermittedCheckpoint).toEqual({ sequenceNumber: SEQ(15), subSequenceNumber: 0 });
+  });
+
   it('serialises checkpoints with the renewer: both write through one counter, neither loses the lease', async () => {
     const { w, cp } = await holdOne();
     cp.setLargestPermitted({ sequenceNumber: SEQ(500) });
