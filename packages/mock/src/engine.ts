@@ -7,6 +7,7 @@ import {
   resourceInUse,
   resourceNotFound,
   ServiceError,
+  validationError,
 } from './errors.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { ConsumerState, parseShardId, ShardState, StreamState, type StreamMode } from './model.js';
@@ -192,6 +193,21 @@ export class KinesisEngine {
     return stream;
   }
 
+  /**
+   * An ACTIVE stream that may be resharded by hand. SplitShard, MergeShards and UpdateShardCount are
+   * "only supported for the data streams with the provisioned capacity mode"; the Kinesis API model
+   * documents ValidationException for a call on an ON_DEMAND stream. The message wording is ours (assumed).
+   */
+  private reshardableStream(ref: StreamRef, operation: string): StreamState {
+    const stream = this.activeStream(ref);
+    if (stream.mode !== 'PROVISIONED') {
+      throw validationError(
+        `${operation} is not supported for stream ${stream.name} under account ${this.accountId} in ${stream.mode} mode. This API is only supported for the data streams with the provisioned capacity mode.`,
+      );
+    }
+    return stream;
+  }
+
   findShard(stream: StreamState, shardId: string): ShardState {
     const index = parseShardId(shardId);
     const shard = index === undefined ? undefined : stream.shards[index];
@@ -341,10 +357,11 @@ export class KinesisEngine {
   }
 
   splitShard(ref: StreamRef, shardId: string, newStartingHashKey: bigint): void {
-    const stream = this.activeStream(ref);
+    const stream = this.reshardableStream(ref, 'SplitShard');
     const parent = this.findShard(stream, shardId);
     if (!parent.open) throw resourceInUse(`Shard ${shardId} in stream ${stream.name} under account ${this.accountId} has already been merged or split, and thus is not eligible for merging or splitting.`);
-    if (newStartingHashKey <= parent.range.startingHashKey || newStartingHashKey > parent.range.endingHashKey) {
+    // As AWS's message says (and kinesalite checks): above StartingHashKey + 1 and below EndingHashKey.
+    if (newStartingHashKey <= parent.range.startingHashKey + 1n || newStartingHashKey >= parent.range.endingHashKey) {
       throw invalidArgument(
         `NewStartingHashKey ${newStartingHashKey} used in SplitShard() on shard ${shardId} in stream ${stream.name} under account ${this.accountId} is not both greater than one plus the shard's StartingHashKey ${parent.range.startingHashKey} and less than the shard's EndingHashKey ${parent.range.endingHashKey}.`,
       );
@@ -360,7 +377,7 @@ export class KinesisEngine {
   }
 
   mergeShards(ref: StreamRef, shardId: string, adjacentShardId: string): void {
-    const stream = this.activeStream(ref);
+    const stream = this.reshardableStream(ref, 'MergeShards');
     const a = this.findShard(stream, shardId);
     const b = this.findShard(stream, adjacentShardId);
     for (const s of [a, b]) {
@@ -387,7 +404,7 @@ export class KinesisEngine {
    * shard has at most two parents and the lineage stays valid for consumers.
    */
   updateShardCount(ref: StreamRef, target: number): { current: number } {
-    const stream = this.activeStream(ref);
+    const stream = this.reshardableStream(ref, 'UpdateShardCount');
     const current = stream.openShards.length;
     if (target > current * 2) {
       throw limitExceeded(`UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: ${current} Target shard count: ${target}`);
@@ -593,6 +610,13 @@ export class KinesisEngine {
     if (stream.consumers.has(name)) throw resourceInUse(`Consumer ${name} under stream ${stream.name} under account ${this.accountId} already exists.`);
     if (stream.consumers.size >= this.limits.consumersPerStream) {
       throw limitExceeded(`Consumer limit of ${this.limits.consumersPerStream} for stream ${stream.name} under account ${this.accountId} exceeded.`);
+    }
+    let creating = 0;
+    for (const c of stream.consumers.values()) if (c.status === 'CREATING') creating++;
+    if (creating >= this.limits.consumersCreatingPerStream) {
+      throw limitExceeded(
+        `Only ${this.limits.consumersCreatingPerStream} consumers can be in CREATING status at the same time; stream ${stream.name} under account ${this.accountId} has ${creating}.`,
+      );
     }
     const now = this.clock.now();
     const consumer = new ConsumerState(name, this.consumerArn(stream, name, now), now, stream);

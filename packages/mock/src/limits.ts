@@ -37,6 +37,8 @@ export interface Limits {
   putRecordsMaxBytes: number;
   /** Registered enhanced fan-out consumers per stream. */
   consumersPerStream: number;
+  /** Consumers of one stream in CREATING status at the same time (RegisterStreamConsumer's "only 5 consumers can be created simultaneously"). */
+  consumersCreatingPerStream: number;
   /** Open shards per account (all streams). */
   shardLimit: number;
   /** ON_DEMAND streams per account. */
@@ -57,6 +59,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   putRecordsMaxRecords: 500,
   putRecordsMaxBytes: 5 * MiB,
   consumersPerStream: 20,
+  consumersCreatingPerStream: 5,
   shardLimit: 500,
   onDemandStreamCountLimit: 50,
 });

@@ -5,6 +5,7 @@ import { errorFields, isAbortError, sleep, type Clock, type Logger } from '@kine
 import type { ApiContext } from './api/context.js';
 import { Input } from './api/input.js';
 import { KINESIS_OPERATIONS } from './api/operations.js';
+import { CBOR_CONTENT_TYPE, CBOR_UNSUPPORTED_MESSAGE, encodeCborTextMap, isCborRequest } from './cbor.js';
 import type { EmbeddedDynamo } from './dynamodb.js';
 import type { KinesisEngine } from './engine.js';
 import { AwsErrorName, ServiceError } from './errors.js';
@@ -71,8 +72,11 @@ function isDestroyed(res: AnyResponse): boolean {
   return 'stream' in res ? res.stream.destroyed : (res.socket?.destroyed ?? true);
 }
 
-export function sendError(res: AnyResponse, err: ServiceError): void {
-  send(res, err.statusCode, JSON.stringify({ __type: err.awsName, message: err.message }));
+/** Answers `err` in AWS's shape: JSON, or CBOR to a client that sent CBOR (it reads errors that way). */
+export function sendError(res: AnyResponse, err: ServiceError, cbor = false): void {
+  const body = { __type: err.awsName, message: err.message };
+  if (cbor) send(res, err.statusCode, encodeCborTextMap(body), CBOR_CONTENT_TYPE);
+  else send(res, err.statusCode, JSON.stringify(body));
 }
 
 /** Drops the connection (HTTP/1.1) or the HTTP/2 session without answering. */
@@ -93,7 +97,7 @@ export class Router {
   readonly handle = (req: AnyRequest, res: AnyResponse): void => {
     this.route(req, res).catch((err: unknown) => {
       if (err instanceof ServiceError) {
-        sendError(res, err);
+        sendError(res, err, isCborRequest(req.headers));
         return;
       }
       if (isAbortError(err)) {
@@ -101,7 +105,7 @@ export class Router {
         return;
       }
       this.deps.logger.error({ ...errorFields(err) }, 'request failed');
-      sendError(res, new ServiceError(AwsErrorName.INTERNAL_FAILURE, 'Internal service failure.', 500));
+      sendError(res, new ServiceError(AwsErrorName.INTERNAL_FAILURE, 'Internal service failure.', 500), isCborRequest(req.headers));
     });
   };
 
@@ -134,6 +138,7 @@ export class Router {
       const authError = verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, deps.auth);
       if (authError) throw authError;
     }
+    if (service === 'kinesis' && isCborRequest(req.headers)) throw new ServiceError(AwsErrorName.SERIALIZATION, CBOR_UNSUPPORTED_MESSAGE);
     const fault = deps.faults.decide(service, operation);
     if (fault.latencyMs > 0) await sleep(fault.latencyMs, deps.signal, deps.clock);
     if (fault.drop) {

@@ -20,18 +20,21 @@ export function kinesisClient(server: MockServer, http1: boolean, extra: Partial
   });
 }
 
-/** Sends a raw HTTP/1.1 request and returns status, headers and body text. */
+/** Sends a raw HTTP/1.1 request and returns status, headers and body (as text and as bytes). */
 export function rawRequest(
   server: MockServer,
   body: string | Buffer,
   headers: Record<string, string>,
   method = 'POST',
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string; bytes: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request(server.endpoint, { method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
+      });
     });
     req.on('error', reject);
     req.end(body);

@@ -103,6 +103,13 @@ describe('limits (on by default, measured on the injected clock)', () => {
     expect(res.MillisBehindLatest).toBeGreaterThanOrEqual(0);
     const rest = await c.send(new GetRecordsCommand({ ShardIterator: res.NextShardIterator }));
     expect(rest.Records).toHaveLength(2_000);
+    // The API reference's prose says InvalidArgumentException, but its model caps Limit at 10000 and the
+    // service answered this ValidationException (kinesalite's test suite, run against AWS, records it).
+    const over = await errorOf(c.send(new GetRecordsCommand({ ShardIterator: rest.NextShardIterator, Limit: 10_001 })));
+    expect([over.name, over.message]).toEqual([
+      'ValidationException',
+      "1 validation error detected: Value '10001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 10000",
+    ]);
   });
 
   it('rejects oversized records and requests', async () => {
@@ -127,6 +134,20 @@ describe('limits (on by default, measured on the injected clock)', () => {
     expect(over.name).toBe('LimitExceededException');
     expect(over.message).toContain('shard limit');
     expect((await errorOf(c.send(new SplitShardCommand({ StreamName: 's', ShardToSplit: SHARD, NewStartingHashKey: '100' })))).name).toBe('LimitExceededException');
+  });
+
+  it('allows at most 5 consumers CREATING at once per stream (consumersCreatingPerStream)', async () => {
+    const c = await start({ consumerActivationDelayMs: 1_000 });
+    const StreamARN = server!.engine.streamArn('s');
+    const register = (ConsumerName: string) => c.send(new RegisterStreamConsumerCommand({ StreamARN, ConsumerName }));
+    for (let i = 0; i < 5; i++) expect((await register(`c${i}`)).Consumer!.ConsumerStatus).toBe('CREATING');
+    const sixth = await errorOf(register('c5'));
+    expect(sixth.name).toBe('LimitExceededException');
+    expect(sixth.message).toContain('CREATING');
+    await clock.advance(1_000);
+    expect((await register('c5')).Consumer!.ConsumerStatus).toBe('CREATING');
+    server!.setLimits({ consumersCreatingPerStream: 1 });
+    expect((await errorOf(register('c6'))).name).toBe('LimitExceededException');
   });
 
   it('keeps the per-call caps with limits: false: 10 MiB per GetRecords, 1 MiB records, 5 MiB per PutRecords', async () => {

@@ -5,6 +5,7 @@ import {
   GetShardIteratorCommand,
   ListShardsCommand,
   MergeShardsCommand,
+  PutRecordCommand,
   PutRecordsCommand,
   SplitShardCommand,
   UpdateShardCountCommand,
@@ -123,6 +124,42 @@ describe.each(HANDLERS)('resharding over $protocol', ({ http1 }) => {
     const tooFew = await errorOf(client.send(new UpdateShardCountCommand({ StreamName, TargetShardCount: 1, ScalingType: 'UNIFORM_SCALING' })));
     expect(tooFew.name).toBe('LimitExceededException');
   });
+
+  it('splits only strictly above StartingHashKey + 1 and strictly below EndingHashKey', async () => {
+    const StreamName = 'split-bounds';
+    await client.send(new CreateStreamCommand({ StreamName, ShardCount: 1 }));
+    const split = (key: bigint) => client.send(new SplitShardCommand({ StreamName, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: key.toString() }));
+    for (const key of [0n, 1n, MAX_HASH_KEY]) {
+      const err = await errorOf(split(key));
+      expect(err.name, String(key)).toBe('InvalidArgumentException');
+      expect(err.message).toContain('is not both greater than one plus the shard');
+    }
+    expect((await client.send(new ListShardsCommand({ StreamName }))).Shards).toHaveLength(1);
+    await split(2n);
+    const children = (await client.send(new ListShardsCommand({ StreamName, ShardFilter: { Type: 'AT_LATEST' } }))).Shards!;
+    expect(children.map((s) => [s.HashKeyRange!.StartingHashKey, s.HashKeyRange!.EndingHashKey])).toEqual([
+      ['0', '1'],
+      ['2', MAX_HASH_KEY.toString()],
+    ]);
+  });
+
+  it('refuses SplitShard, MergeShards and UpdateShardCount on an ON_DEMAND stream (ValidationException)', async () => {
+    const StreamName = 'on-demand';
+    await client.send(new CreateStreamCommand({ StreamName, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+    const calls = [
+      () => client.send(new SplitShardCommand({ StreamName, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: '1000' })),
+      () => client.send(new MergeShardsCommand({ StreamName, ShardToMerge: 'shardId-000000000001', AdjacentShardToMerge: 'shardId-000000000002' })),
+      () => client.send(new UpdateShardCountCommand({ StreamName, TargetShardCount: 8, ScalingType: 'UNIFORM_SCALING' })),
+    ];
+    for (const call of calls) {
+      const err = await errorOf(call());
+      expect(err.name).toBe('ValidationException');
+      expect(err.message).toContain('only supported for the data streams with the provisioned capacity mode');
+    }
+    const summary = (await client.send(new DescribeStreamSummaryCommand({ StreamName }))).StreamDescriptionSummary!;
+    expect([summary.StreamStatus, summary.OpenShardCount]).toEqual(['ACTIVE', 4]);
+    expect((await client.send(new ListShardsCommand({ StreamName }))).Shards).toHaveLength(4);
+  });
 });
 
 /** Every shard's parents exist, are closed, and together cover exactly the child's range (at most two). */
@@ -188,6 +225,7 @@ describe('stream status and ListShards filters on a manual clock', () => {
       await client.send(new CreateStreamCommand({ StreamName, ShardCount: 2 }));
       await clock.advance(60_000);
       const tSplit = clock.now();
+      await client.send(new PutRecordCommand({ StreamName, PartitionKey: 'k', ExplicitHashKey: '0', Data: bytes('at the split') }));
       await client.send(new SplitShardCommand({ StreamName, ShardToSplit: 'shardId-000000000000', NewStartingHashKey: '1000' }));
       await clock.advance(60_000);
       const ids = async (Type: ShardFilterType, extra: { ShardId?: string; Timestamp?: Date } = {}) =>
@@ -199,10 +237,21 @@ describe('stream status and ListShards filters on a manual clock', () => {
       expect(await ids('AFTER_SHARD_ID', { ShardId: 'shardId-000000000001' })).toEqual(['shardId-000000000002', 'shardId-000000000003']);
       expect(await ids('AT_TIMESTAMP', { Timestamp: new Date(t0 + 30_000) })).toEqual(['shardId-000000000000', 'shardId-000000000001']);
       expect(await ids('AT_TIMESTAMP', { Timestamp: new Date(tSplit + 1_000) })).toEqual(['shardId-000000000001', 'shardId-000000000002', 'shardId-000000000003']);
+      // "start timestamp <= T and end timestamp >= T or still open": a shard closed exactly at T is listed.
+      expect(await ids('AT_TIMESTAMP', { Timestamp: new Date(tSplit) })).toEqual(all);
+      expect(await ids('AT_TIMESTAMP', { Timestamp: new Date(tSplit - 1) })).toEqual(['shardId-000000000000', 'shardId-000000000001']);
       expect(await ids('FROM_TIMESTAMP', { Timestamp: new Date(tSplit + 1_000) })).toEqual(['shardId-000000000001', 'shardId-000000000002', 'shardId-000000000003']);
       expect(await ids('FROM_TIMESTAMP', { Timestamp: new Date(t0) })).toEqual(all);
       const missing = await errorOf(client.send(new ListShardsCommand({ StreamName, ShardFilter: { Type: 'AT_TIMESTAMP' } })));
       expect(missing.name).toBe('InvalidArgumentException');
+
+      // With the trim horizon exactly at the split, the parent still holds the record that arrived then,
+      // so AT_TRIM_HORIZON lists it like AT_TIMESTAMP at that instant.
+      await clock.advance(24 * 3_600_000 - 60_000);
+      expect(clock.now() - 24 * 3_600_000).toBe(tSplit);
+      expect(await ids('AT_TRIM_HORIZON')).toEqual(all);
+      const parent = await client.send(new GetShardIteratorCommand({ StreamName, ShardId: 'shardId-000000000000', ShardIteratorType: 'TRIM_HORIZON' }));
+      expect((await client.send(new GetRecordsCommand({ ShardIterator: parent.ShardIterator }))).Records!.map((r) => text(r.Data))).toEqual(['at the split']);
 
       // Closed shards disappear once they are older than the retention period.
       await clock.advance(25 * 3_600_000);

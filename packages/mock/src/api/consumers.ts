@@ -1,8 +1,11 @@
 import type { ConsumerState } from '../model.js';
-import { EMPTY, epochSeconds, type ApiContext, type ApiResult } from './context.js';
+import { EMPTY, epochSeconds, readPageSize, type ApiContext, type ApiResult } from './context.js';
 import type { Input} from './input.js';
 import { CONSUMER_ARN_RULE, CONSUMER_NAME_RULE, STREAM_ARN_RULE } from './input.js';
 import { invalidArgument } from '../errors.js';
+
+/** Consumers per ListStreamConsumers page at most (see readPageSize). */
+const LIST_CONSUMERS_PAGE_CAP = 100;
 
 function consumerJson(c: ConsumerState, status = c.status): Record<string, unknown> {
   return { ConsumerName: c.name, ConsumerARN: c.arn, ConsumerStatus: status, ConsumerCreationTimestamp: epochSeconds(c.createdAtMs) };
@@ -41,7 +44,7 @@ export function deregisterStreamConsumer(input: Input, { engine }: ApiContext): 
 export function listStreamConsumers(input: Input, { engine }: ApiContext): ApiResult {
   const streamArn = input.string('StreamARN', { ...STREAM_ARN_RULE, required: true });
   const nextToken = input.string('NextToken', { min: 1, max: 1048576 });
-  const maxResults = input.integer('MaxResults', { min: 1, max: 10_000 }) ?? 100;
+  const maxResults = readPageSize(input, 'MaxResults', LIST_CONSUMERS_PAGE_CAP);
   const creation = input.timestampMs('StreamCreationTimestamp');
   input.done();
   const stream = engine.findStream({ streamArn });

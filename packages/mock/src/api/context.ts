@@ -30,4 +30,13 @@ export function readStreamRef(input: Input): StreamRef {
   return { streamName: input.string('StreamName', STREAM_NAME_RULE), streamArn: input.string('StreamARN', STREAM_ARN_RULE) };
 }
 
+/**
+ * A page-size member (ListShards MaxResults, DescribeStream Limit, ...): AWS accepts 1..10000 (more is a
+ * ValidationException) but returns at most `cap` items, "If you specify a value greater than `cap`, at
+ * most `cap` results are returned"; the cap is also the default.
+ */
+export function readPageSize(input: Input, key: string, cap: number): number {
+  return Math.min(input.integer(key, { min: 1, max: 10_000 }) ?? cap, cap);
+}
+
 export const EMPTY: ApiResult = { raw: '{}' };

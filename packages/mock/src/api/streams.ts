@@ -1,13 +1,17 @@
 import { invalidArgument, ServiceError, AwsErrorName } from '../errors.js';
 import type { KinesisEngine } from '../engine.js';
 import type { ShardState, StreamMode, StreamState } from '../model.js';
-import { EMPTY, epochSeconds, readStreamRef, type ApiContext, type ApiResult } from './context.js';
+import { EMPTY, epochSeconds, readPageSize, readStreamRef, type ApiContext, type ApiResult } from './context.js';
 import type { Input} from './input.js';
 import { SHARD_ID_RULE, STREAM_ARN_RULE, STREAM_NAME_RULE, HASH_KEY_RULE } from './input.js';
 import { parseExplicitHashKey } from '@kinesis-kit/aggregation';
 
 const STREAM_MODES = ['PROVISIONED', 'ON_DEMAND'] as const;
 const NEXT_TOKEN_TTL_MS = 300_000;
+/** Items per page at most (see readPageSize). */
+const LIST_SHARDS_PAGE_CAP = 1000;
+const DESCRIBE_STREAM_PAGE_CAP = 100;
+const LIST_STREAMS_PAGE_CAP = 100;
 const SHARD_FILTER_TYPES = ['AFTER_SHARD_ID', 'AT_TRIM_HORIZON', 'FROM_TRIM_HORIZON', 'AT_LATEST', 'AT_TIMESTAMP', 'FROM_TIMESTAMP'] as const;
 const SHARD_LEVEL_METRICS = [
   'IncomingBytes',
@@ -76,7 +80,7 @@ export function deleteStream(input: Input, { engine }: ApiContext): ApiResult {
 
 export function describeStream(input: Input, { engine }: ApiContext): ApiResult {
   const ref = readStreamRef(input);
-  const limit = input.integer('Limit', { min: 1, max: 10_000 }) ?? 100;
+  const limit = readPageSize(input, 'Limit', DESCRIBE_STREAM_PAGE_CAP);
   const exclusiveStart = input.string('ExclusiveStartShardId', SHARD_ID_RULE);
   input.done();
   const stream = engine.findStream(ref);
@@ -105,7 +109,7 @@ export function describeStreamSummary(input: Input, { engine }: ApiContext): Api
 }
 
 export function listStreams(input: Input, { engine }: ApiContext): ApiResult {
-  const limit = input.integer('Limit', { min: 1, max: 10_000 }) ?? 100;
+  const limit = readPageSize(input, 'Limit', LIST_STREAMS_PAGE_CAP);
   const exclusiveStart = input.string('ExclusiveStartStreamName', STREAM_NAME_RULE);
   const nextToken = input.string('NextToken', { min: 1, max: 1048576 });
   input.done();
@@ -147,7 +151,11 @@ interface ShardFilter {
 function filterShards(stream: StreamState, shards: ShardState[], filter: ShardFilter | undefined, nowMs: number): ShardState[] {
   if (!filter) return shards;
   const trimHorizon = Math.max(nowMs - stream.retentionMs, stream.createdAtMs);
-  const openAt = (t: number) => (s: ShardState) => s.createdAtMs <= t && (s.open || s.closedAtMs! > t);
+  // AT_TIMESTAMP: "start timestamp is less than or equal to the given timestamp and end timestamp is greater
+  // than or equal to the given timestamp or still open", so a shard closed at T is open at T (it may hold
+  // records that arrived at T). AT_TRIM_HORIZON ("open at TRIM_HORIZON") asks the same at the trim horizon,
+  // where records that arrived exactly then are still retained.
+  const openAt = (t: number) => (s: ShardState) => s.createdAtMs <= t && (s.open || s.closedAtMs! >= t);
   switch (filter.type) {
     case 'AFTER_SHARD_ID':
       return shards.filter((s) => s.shardId > filter.shardId!);
@@ -171,7 +179,7 @@ export function listShards(input: Input, { engine }: ApiContext): ApiResult {
   const streamArn = input.string('StreamARN', STREAM_ARN_RULE);
   const nextToken = input.string('NextToken', { min: 1, max: 1048576 });
   const exclusiveStart = input.string('ExclusiveStartShardId', SHARD_ID_RULE);
-  const maxResults = input.integer('MaxResults', { min: 1, max: 10_000 }) ?? 1000;
+  const maxResults = readPageSize(input, 'MaxResults', LIST_SHARDS_PAGE_CAP);
   const creation = input.timestampMs('StreamCreationTimestamp');
   const filterInput = input.object('ShardFilter');
   let filter: ShardFilter | undefined;
