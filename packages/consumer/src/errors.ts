@@ -14,6 +14,8 @@ export const ConsumerErrorCode = {
   CONSUMER_STOPPED: 'CONSUMER_STOPPED',
   SHARD_END_NOT_CHECKPOINTED: 'SHARD_END_NOT_CHECKPOINTED',
   FANOUT_REGISTRATION_FAILED: 'FANOUT_REGISTRATION_FAILED',
+  MULTI_STREAM_LEASE_TABLE: 'MULTI_STREAM_LEASE_TABLE',
+  FANOUT_CONSUMER_NOT_FOUND: 'FANOUT_CONSUMER_NOT_FOUND',
 } as const;
 export type ConsumerErrorCode = (typeof ConsumerErrorCode)[keyof typeof ConsumerErrorCode];
 
@@ -115,6 +117,26 @@ export class LeaseTableNotFoundError extends KinesisConsumerError {
   }
 }
 
+/**
+ * The lease table holds leases of a multi-stream KCL application (keys
+ * `account:stream:creationEpoch:shardId`). kinesis-kit consumes one stream per table with
+ * single-stream keys (the shard id), so start() refuses the table before creating or taking any
+ * lease: use a new table or application name (the multi-stream checkpoints are not carried over).
+ */
+export class MultiStreamLeaseTableError extends KinesisConsumerError {
+  override name = 'MultiStreamLeaseTableError';
+  constructor(tableName: string, leaseKey: string) {
+    super(
+      ConsumerErrorCode.MULTI_STREAM_LEASE_TABLE,
+      `lease table ${tableName} belongs to a multi-stream KCL application (it holds lease ${leaseKey}, keyed account:stream:creationEpoch:shardId); ` +
+        'kinesis-kit consumes one stream per table with single-stream lease keys (the shard id), so use a new table or application name ' +
+        '(tableName / applicationName): the KCL multi-stream checkpoints are not carried over',
+      false,
+      { tableName, leaseKey },
+    );
+  }
+}
+
 /** The lease table did not become ACTIVE in time. */
 export class LeaseTableNotActiveError extends KinesisConsumerError {
   override name = 'LeaseTableNotActiveError';
@@ -200,5 +222,36 @@ export class FanOutRegistrationError extends KinesisConsumerError {
     options: ErrorOptions = {},
   ) {
     super(ConsumerErrorCode.FANOUT_REGISTRATION_FAILED, `enhanced fan-out on ${stream}: ${message}`, retriable, options);
+  }
+}
+
+/** Why the stream consumer cannot be subscribed with: deregistered (gone, or DELETING), or (registered again and) not ACTIVE yet. */
+export type FanOutConsumerState = 'absent' | 'DELETING' | 'CREATING';
+
+/**
+ * The enhanced fan-out consumer a fetcher subscribes with was deregistered while its stream and
+ * shard are still there. Retriable: the fetcher keeps subscribing (with backoff) from where it
+ * stopped, and resumes once a consumer of that name is ACTIVE again. Reported through the
+ * `retrievalError` event, never thrown.
+ */
+export class FanOutConsumerNotFoundError extends KinesisConsumerError {
+  override name = 'FanOutConsumerNotFoundError';
+  constructor(
+    readonly stream: string,
+    readonly consumerArn: string,
+    readonly consumerName: string,
+    readonly consumerState: FanOutConsumerState,
+    shardId: string,
+  ) {
+    const what =
+      consumerState === 'CREATING'
+        ? `stream consumer ${consumerName} is CREATING (registered again after it was deregistered?), not ACTIVE yet`
+        : `stream consumer ${consumerArn} was deregistered${consumerState === 'DELETING' ? ' (DELETING)' : ''}`;
+    super(
+      ConsumerErrorCode.FANOUT_CONSUMER_NOT_FOUND,
+      `enhanced fan-out on ${stream}: ${what}; shard ${shardId} is still there, so it is not its end: subscribing again until a consumer named ${consumerName} is ACTIVE`,
+      true,
+      { shardId },
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { childLogger, errorFields, isAbortError, linkSignals, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
-import { ConsumerConfigError, ConsumerStoppedError } from '../errors.js';
+import { ConsumerConfigError, ConsumerStoppedError, MultiStreamLeaseTableError } from '../errors.js';
 import type { HeldLease } from '../leases/held-lease.js';
 import { LeaseCoordinator } from '../leases/lease-coordinator.js';
 import { LEASE_DEFAULTS } from '../leases/options.js';
@@ -124,10 +124,11 @@ export class KinesisConsumer {
   }
 
   /**
-   * Lease table ready (created if missing and allowed), leases kept from a previous run of this
-   * workerId, leases created for the stream's shards if the table is empty, a first taker pass,
-   * then processing. Resolves once running; rejects (releasing everything) if the stream or the
-   * table cannot be used.
+   * Lease table ready (created if missing and allowed) and checked (a multi-stream KCL
+   * application's table is refused with MultiStreamLeaseTableError before anything is registered,
+   * created or taken), leases kept from a previous run of this workerId, leases created for the
+   * stream's shards if the table is empty, a first taker pass, then processing. Resolves once
+   * running; rejects (releasing everything) if the stream or the table cannot be used.
    */
   start(signal?: AbortSignal): Promise<void> {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') {
@@ -141,6 +142,7 @@ export class KinesisConsumer {
     this.stateValue = 'starting';
     const linked = linkSignals(this.loop.signal, signal);
     try {
+      await this.refuseMultiStreamTable(linked.signal);
       const fanout = this.options.fanout;
       if (fanout) {
         this.consumerArn =
@@ -173,6 +175,22 @@ export class KinesisConsumer {
     } finally {
       linked.dispose();
     }
+  }
+
+  /**
+   * Start-up's first look at the lease table, before any lease is created or taken: the table is
+   * made ready (DescribeTable, created if missing and allowed) and, unless just created, scanned
+   * once. A table holding multi-stream KCL leases (`account:stream:creationEpoch:shardId` keys) is
+   * refused: we consume one stream per table with single-stream keys, and would otherwise create
+   * shard-id leases at initialPosition beside the KCL's checkpoints.
+   */
+  private async refuseMultiStreamTable(signal: AbortSignal): Promise<void> {
+    const table = this.coordinator.table;
+    const { created } = await table.ensureTable(signal);
+    if (created) return;
+    const leases = await table.listLeases({ signal });
+    const multiStream = leases.find((l) => l.streamIdentifier !== undefined);
+    if (multiStream) throw new MultiStreamLeaseTableError(table.tableName, multiStream.leaseKey);
   }
 
   /** Undoes a failed start: leases released, consumers ended, clients destroyed. */

@@ -1,4 +1,4 @@
-import { abortReason, backoffDelay, classifyAwsError, errorFields, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { abortReason, backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import { DynamoDbOperationError } from '../errors.js';
 
 /** How hard one lease-table call tries before giving up. */
@@ -73,4 +73,73 @@ export async function callDynamoDb<T>(
       await sleep(delay, signal, ctx.clock);
     }
   }
+}
+
+/**
+ * Why a lease write was abandoned: it was still unanswered (or still retrying) at its abort
+ * deadline. Internal: the renewer turns it into the lease's expiry (and a checkpoint into a
+ * LeaseLostError). The write may or may not have landed.
+ */
+export class WriteDeadlineError extends Error {
+  override readonly name = 'WriteDeadlineError';
+  constructor(
+    readonly operation: string,
+    readonly leaseKey: string,
+    /** Monotonic time of the deadline. */
+    readonly deadline: number,
+  ) {
+    super(`${operation} of lease ${leaseKey} was still unanswered at its deadline`);
+  }
+}
+
+/**
+ * Runs one lease write (with its retries and read-backs) under a hard deadline: at monotonic time
+ * `deadline` the signal handed to `fn` aborts (cancelling the HTTP request) and the returned
+ * promise rejects with a WriteDeadlineError at once, even if `fn` ignores its signal, so a hung
+ * request cannot hold the lease's write queue. `signal` (the caller's) aborts it too, with its own
+ * reason. Whatever `fn` does afterwards is ignored.
+ */
+export function withWriteDeadline<T>(
+  clock: Clock,
+  deadline: number,
+  operation: string,
+  leaseKey: string,
+  signal: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const timeout = new AbortController();
+  const linked = linkSignals(timeout.signal, signal);
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let cancelTimer = (): void => {};
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      cancelTimer();
+      linked.signal.removeEventListener('abort', onAbort);
+      linked.dispose();
+      return true;
+    };
+    const onAbort = (): void => {
+      if (finish()) reject(abortReason(linked.signal));
+    };
+    linked.signal.addEventListener('abort', onAbort, { once: true });
+    const expire = (): void => timeout.abort(new WriteDeadlineError(operation, leaseKey, deadline));
+    const remaining = deadline - clock.monotonic();
+    if (remaining <= 0) expire();
+    if (linked.signal.aborted) {
+      onAbort();
+      return;
+    }
+    cancelTimer = clock.setTimer(expire, remaining);
+    const run = (async () => fn(linked.signal))(); // a synchronous throw becomes a rejection
+    run.then(
+      (value) => {
+        if (finish()) resolve(value);
+      },
+      (err: unknown) => {
+        if (finish()) reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -28,6 +28,7 @@ export class HeldLease {
   private reasonValue: LeaseLostReason | undefined;
   private readonly controller = new AbortController();
   private tail: Promise<unknown> = Promise.resolve();
+  private queued = 0;
 
   constructor(lease: Lease, acquisition: LeaseAcquisition, sentAt: number) {
     this.leaseKey = lease.leaseKey;
@@ -66,9 +67,26 @@ export class HeldLease {
     return copyLease(this.current);
   }
 
+  /**
+   * True while a write on this lease is queued or in flight (through exclusive()). A renewal pass
+   * does not wait for a busy lease: every write is abandoned by the time the lease would expire, so
+   * the queue drains by then at the latest.
+   */
+  get isBusy(): boolean {
+    return this.queued > 0;
+  }
+
   /** Runs `fn` after every earlier write on this lease has finished (FIFO, failures do not block the queue). */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
+    this.queued += 1;
+    const task = async (): Promise<T> => {
+      try {
+        return await fn();
+      } finally {
+        this.queued -= 1;
+      }
+    };
+    const run = this.tail.then(task, task);
     this.tail = run.catch(() => undefined);
     return run;
   }

@@ -1,5 +1,6 @@
 import { classifyAwsError, errorFields, isAbortError, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
 import { CheckpointThrottledError, DynamoDbOperationError, LeaseLostError } from '../errors.js';
+import { withWriteDeadline, WriteDeadlineError } from './dynamodb-call.js';
 import type { LeaseAcquisition, LeaseCoordinatorEvents, LeaseLostReason } from './events.js';
 import { HeldLease } from './held-lease.js';
 import type { Lease } from './lease.js';
@@ -26,8 +27,21 @@ export interface RenewalResult {
   failed: number;
   /** A conditional renewal failed: another writer owns it now. */
   lost: number;
-  /** Not renewed within failoverTimeMillis: dropped. */
+  /** Not renewed within failoverTimeMillis (or its renewal still unanswered by then): dropped. */
   expired: number;
+  /**
+   * Not renewed by this pass: another write on it (a checkpoint, a release, an earlier renewal) was
+   * still queued or in flight, and a pass never waits for one lease. Its renewal runs once that
+   * write is done (a no-op if the write just renewed it); a write still unanswered when the lease
+   * would expire is abandoned and the lease dropped as expired.
+   */
+  busy: number;
+  /**
+   * Its renewal was still unanswered (or waiting for a permit) when the next pass fell due: this pass
+   * stopped waiting for it. It goes on (abandoned, and the lease dropped, if still unanswered when
+   * the lease would expire); the next pass counts the lease as busy meanwhile.
+   */
+  unfinished: number;
   /** Leases held after the pass. */
   held: number;
 }
@@ -37,11 +51,16 @@ type RenewOutcome = keyof Omit<RenewalResult, 'held'> | 'gone';
 /**
  * The set of leases this worker holds, and every write made as their owner: renewals, checkpoint
  * writes and graceful releases, all serialised per lease through HeldLease.exclusive().
- * Nothing here ever waits on application code.
+ * Nothing here ever waits on application code, and one lease never holds up another: a renewal
+ * pass does not wait for a lease whose queue is busy and stops waiting when the next pass falls
+ * due, and every write is abandoned when its lease would expire (so a hung request cannot hold a
+ * queue longer).
  */
 export class LeaseRenewer {
   private readonly held = new Map<string, HeldLease>();
   private readonly semaphore: Semaphore;
+  /** Leases with a renewal started by some pass and not settled yet (possibly still waiting for a permit). */
+  private readonly renewing = new Set<HeldLease>();
 
   constructor(private readonly o: LeaseRenewerOptions) {
     this.semaphore = new Semaphore(o.maxConcurrency);
@@ -99,66 +118,104 @@ export class LeaseRenewer {
     this.o.logger.warn({ leaseKey: h.leaseKey, reason, currentOwner }, 'lease lost');
   }
 
-  /** One renewal pass: every held lease in parallel (bounded), each retried within the pass on throttling. */
+  /**
+   * One renewal pass: every held lease in parallel (bounded), each retried within the pass on
+   * throttling. A lease with another write queued or in flight is not waited for (`busy`), and the
+   * pass ends when the next one falls due (renewIntervalMillis) even if some renewal is still
+   * unanswered (`unfinished`), so one slow or hung write never delays the other leases' renewals.
+   */
   async renewAll(signal?: AbortSignal): Promise<RenewalResult> {
     const passStart = this.o.clock.monotonic();
     const leases = this.all();
-    const outcomes = await Promise.all(
-      leases.map((h) =>
-        this.semaphore.use(() => this.renewOne(h, passStart, signal), signal).catch((err: unknown): RenewOutcome => {
-          if (isAbortError(err) || signal?.aborted) return 'gone';
-          throw err;
-        }),
-      ),
-    );
-    const result: RenewalResult = { renewed: 0, skipped: 0, failed: 0, lost: 0, expired: 0, held: this.held.size };
+    let cancelPassTimer = (): void => {};
+    const passOver = new Promise<RenewOutcome>((resolve) => {
+      cancelPassTimer = this.o.clock.setTimer(() => resolve('unfinished'), this.o.renewIntervalMillis);
+    });
+    let outcomes: RenewOutcome[];
+    try {
+      outcomes = await Promise.all(leases.map((h) => Promise.race([this.startRenewal(h, passStart, signal), passOver])));
+    } finally {
+      cancelPassTimer();
+    }
+    const result: RenewalResult = { renewed: 0, skipped: 0, failed: 0, lost: 0, expired: 0, busy: 0, unfinished: 0, held: this.held.size };
     for (const o of outcomes) if (o !== 'gone') result[o] += 1;
     this.o.metrics.add('CurrentLeases', result.held, 'Count', { Operation: LeaseMetricOperation.renew });
     this.o.metrics.add('LostLeases', result.lost + result.expired, 'Count', { Operation: LeaseMetricOperation.renew });
     return result;
   }
 
+  /**
+   * Queues one lease's renewal (at most one per lease at a time). When another write on the lease
+   * is queued or in flight, the pass does not wait for it: the lease counts as `busy`, and its
+   * renewal runs once that write is done (a no-op if the write renewed the lease moments before; a
+   * dropped lease if the write was still unanswered when the lease expired).
+   */
+  private startRenewal(h: HeldLease, passStart: number, signal?: AbortSignal): Promise<RenewOutcome> {
+    if (!h.isHeld) return Promise.resolve('gone');
+    if (this.renewing.has(h)) return Promise.resolve('busy');
+    const busy = h.isBusy;
+    this.renewing.add(h);
+    const run = this.renewOne(h, passStart, signal)
+      .catch((err: unknown): RenewOutcome => {
+        if (isAbortError(err) || signal?.aborted) return 'gone';
+        throw err;
+      })
+      .finally(() => this.renewing.delete(h));
+    if (!busy) return run;
+    run.catch((err: unknown) => this.o.logger.error({ leaseKey: h.leaseKey, ...errorFields(err) }, 'queued lease renewal failed'));
+    return Promise.resolve('busy');
+  }
+
   private renewOne(h: HeldLease, passStart: number, signal?: AbortSignal): Promise<RenewOutcome> {
-    return h.exclusive(async (): Promise<RenewOutcome> => {
-      if (!h.isHeld || signal?.aborted) return 'gone';
-      const now = this.o.clock.monotonic();
-      if (this.isLocallyExpired(h, now)) {
+    // The lease's queue first, then a permit: a renewal waiting behind a slow write holds no permit.
+    return h.exclusive(() => this.semaphore.use(() => this.renewNow(h, passStart, signal), signal));
+  }
+
+  private async renewNow(h: HeldLease, passStart: number, signal?: AbortSignal): Promise<RenewOutcome> {
+    if (!h.isHeld || signal?.aborted) return 'gone';
+    const now = this.o.clock.monotonic();
+    if (this.isLocallyExpired(h, now)) {
+      this.markLost(h, 'expired');
+      return 'expired';
+    }
+    // A checkpoint (or the take) bumped the counter moments ago; renewing again would only cost a write.
+    if (now - h.lastRenewedAt < this.o.renewIntervalMillis / 2) return 'skipped';
+    const expiresAt = h.lastRenewedAt + this.o.failoverTimeMillis;
+    // No retry starts after the next pass is due; the request in flight is abandoned when the lease expires.
+    const deadline = Math.min(passStart + this.o.renewIntervalMillis, expiresAt);
+    const started = now;
+    try {
+      const result = await withWriteDeadline(this.o.clock, expiresAt, 'RenewLease', h.leaseKey, signal, (s) =>
+        this.o.table.renewLease(h.leaseKey, this.o.workerId, h.leaseCounter, { maxAttempts: 10, deadline, signal: s }),
+      );
+      this.o.metrics.call('RenewLease', result.ok, started, { Operation: LeaseMetricOperation.renew });
+      if (result.ok) {
+        h.recordWrite(result.counter, started);
+        return 'renewed';
+      }
+      this.markLost(h, 'conflict', result.current?.leaseOwner);
+      return 'lost';
+    } catch (err) {
+      if (signal?.aborted || (isAbortError(err) && !(err instanceof WriteDeadlineError))) return 'gone';
+      this.o.metrics.call('RenewLease', false, started, { Operation: LeaseMetricOperation.renew });
+      if (err instanceof WriteDeadlineError) {
+        // Still unanswered when the lease expired: peers may take it now, whether or not the write landed.
+        this.o.logger.warn({ leaseKey: h.leaseKey, waitedMs: this.o.clock.monotonic() - started }, 'lease renewal unanswered until the lease expired');
         this.markLost(h, 'expired');
         return 'expired';
       }
-      // A checkpoint (or the take) bumped the counter moments ago; renewing again would only cost a write.
-      if (now - h.lastRenewedAt < this.o.renewIntervalMillis / 2) return 'skipped';
-      const deadline = Math.min(passStart + this.o.renewIntervalMillis, h.lastRenewedAt + this.o.failoverTimeMillis);
-      const started = now;
-      try {
-        const result = await this.o.table.renewLease(h.leaseKey, this.o.workerId, h.leaseCounter, {
-          maxAttempts: 10,
-          deadline,
-          ...(signal ? { signal } : {}),
-        });
-        this.o.metrics.call('RenewLease', result.ok, started, { Operation: LeaseMetricOperation.renew });
-        if (result.ok) {
-          h.recordWrite(result.counter, started);
-          return 'renewed';
-        }
-        this.markLost(h, 'conflict', result.current?.leaseOwner);
-        return 'lost';
-      } catch (err) {
-        if (isAbortError(err) || signal?.aborted) return 'gone';
-        this.o.metrics.call('RenewLease', false, started, { Operation: LeaseMetricOperation.renew });
-        const c = classifyAwsError(err instanceof DynamoDbOperationError ? err.cause : err);
-        const msUntilExpiry = h.lastRenewedAt + this.o.failoverTimeMillis - this.o.clock.monotonic();
-        this.o.events.emit('leaseRenewalFailed', {
-          leaseKey: h.leaseKey,
-          shardId: h.shardId,
-          error: err instanceof Error ? err : new Error(String(err)),
-          errorKind: c.kind,
-          msUntilExpiry,
-        });
-        this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err) }, 'lease renewal failed; still held');
-        return 'failed';
-      }
-    });
+      const c = classifyAwsError(err instanceof DynamoDbOperationError ? err.cause : err);
+      const msUntilExpiry = h.lastRenewedAt + this.o.failoverTimeMillis - this.o.clock.monotonic();
+      this.o.events.emit('leaseRenewalFailed', {
+        leaseKey: h.leaseKey,
+        shardId: h.shardId,
+        error: err instanceof Error ? err : new Error(String(err)),
+        errorKind: c.kind,
+        msUntilExpiry,
+      });
+      this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err) }, 'lease renewal failed; still held');
+      return 'failed';
+    }
   }
 
   /**
@@ -174,14 +231,27 @@ export class LeaseRenewer {
         this.markLost(h, 'expired');
         throw new LeaseLostError(h.leaseKey, h.shardId, `lease ${h.leaseKey} expired before the checkpoint could be written`);
       }
+      const expiresAt = h.lastRenewedAt + this.o.failoverTimeMillis;
       let result;
       try {
-        result = await this.o.table.updateCheckpoint(h.leaseKey, this.o.workerId, h.leaseCounter, update, {
-          maxAttempts: 3,
-          deadline: h.lastRenewedAt + this.o.failoverTimeMillis,
-          ...(signal ? { signal } : {}),
-        });
+        // Abandoned (request aborted) if still unanswered when the lease would expire.
+        result = await withWriteDeadline(this.o.clock, expiresAt, 'UpdateLease', h.leaseKey, signal, (s) =>
+          this.o.table.updateCheckpoint(h.leaseKey, this.o.workerId, h.leaseCounter, update, { maxAttempts: 3, deadline: expiresAt, signal: s }),
+        );
       } catch (err) {
+        if (err instanceof WriteDeadlineError && !signal?.aborted) {
+          // As for any expired lease: dropped, and the checkpoint is not confirmed. The write may
+          // still land (counter-fenced: only while nobody else has taken the lease); the next
+          // owner then resumes from it, else from the previous checkpoint.
+          this.o.logger.warn({ leaseKey: h.leaseKey, waitedMs: this.o.clock.monotonic() - started }, 'checkpoint write unanswered until the lease expired');
+          this.markLost(h, 'expired');
+          throw new LeaseLostError(
+            h.leaseKey,
+            h.shardId,
+            `lease ${h.leaseKey} expired while its checkpoint write was unanswered (it may or may not have been written)`,
+            { cause: err },
+          );
+        }
         if (err instanceof DynamoDbOperationError && err.kind === 'throttling') {
           throw new CheckpointThrottledError(h.leaseKey, h.shardId, { cause: err });
         }
@@ -203,17 +273,18 @@ export class LeaseRenewer {
 
   /**
    * Gracefully gives a lease up: REMOVE leaseOwner + counter bump, so a peer takes it at its next
-   * taker pass. Returns true if the table now shows it unowned.
+   * taker pass. Returns true if the table now shows it unowned. Abandoned if still unanswered one
+   * failover time after it started: by then peers take the lease whether or not it landed.
    */
   release(h: HeldLease, signal?: AbortSignal): Promise<boolean> {
     return h.exclusive(async () => {
       if (!h.isHeld) return false;
       let evicted = false;
       try {
-        const result = await this.o.table.evictLease(h.leaseKey, this.o.workerId, h.leaseCounter, {
-          maxAttempts: 3,
-          ...(signal ? { signal } : {}),
-        });
+        const deadline = this.o.clock.monotonic() + this.o.failoverTimeMillis;
+        const result = await withWriteDeadline(this.o.clock, deadline, 'EvictLease', h.leaseKey, signal, (s) =>
+          this.o.table.evictLease(h.leaseKey, this.o.workerId, h.leaseCounter, { maxAttempts: 3, signal: s }),
+        );
         if (!result.ok) {
           this.markLost(h, 'conflict', result.current?.leaseOwner);
           return false;

@@ -331,15 +331,16 @@ export class LeaseTable {
   }
 
   /**
-   * Takes (or steals) a lease seen in a scan: owner := us, counter c -> c+1, owner switches +1 when
-   * the owner changes. Conditional on the counter seen; leases in a KCL 3.x handoff are not taken.
+   * Takes (or steals) a lease seen in a scan: owner := us, counter c -> c+1, owner switches +1 only
+   * when another worker owned it (as the KCL's getDynamoTakeLeaseUpdate: not for an unowned lease,
+   * not for our own). Conditional on the counter seen; leases in a KCL 3.x handoff are not taken.
    */
   async takeLease(observed: Lease, owner: string, options: CallOptions = {}): Promise<ConditionalWriteResult> {
     const next = observed.leaseCounter + 1n;
     const names: Record<string, string> = { '#counter': A.leaseCounter, '#owner': A.leaseOwner, '#cpo': A.checkpointOwner };
     const values: Record<string, AttributeValue> = { ':next': n(next), ':counter': n(observed.leaseCounter), ':owner': { S: owner } };
     let set = 'SET #counter = :next, #owner = :owner';
-    if (observed.leaseOwner !== owner) {
+    if (observed.leaseOwner !== undefined && observed.leaseOwner !== owner) {
       names['#switches'] = A.ownerSwitchesSinceCheckpoint;
       values[':zero'] = { N: '0' };
       values[':one'] = { N: '1' };

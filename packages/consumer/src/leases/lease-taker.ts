@@ -38,6 +38,7 @@ export class LeaseTaker {
   private readonly observations = new Map<string, Observation>();
   private takeStreak = 0;
   private readonly semaphore = new Semaphore(TAKE_CONCURRENCY);
+  private warnedMultiStream = false;
 
   constructor(private readonly o: LeaseTakerOptions) {}
 
@@ -129,8 +130,29 @@ export class LeaseTaker {
       throw err;
     }
     this.o.metrics.call('ListLeases', true, started, { Operation: LeaseMetricOperation.take });
-    this.observe(leases, this.o.clock.monotonic());
-    return leases;
+    const ours = this.withoutMultiStreamLeases(leases);
+    this.observe(ours, this.o.clock.monotonic());
+    return ours;
+  }
+
+  /**
+   * Multi-stream KCL leases (`account:stream:creationEpoch:shardId` keys) belong to a multi-stream
+   * application, which kinesis-kit is not: they are never taken, stolen or counted (their owners do
+   * not count as workers either). KinesisConsumer.start() refuses such a table; one that appears
+   * later (a KCL multi-stream worker writing into the table) is ignored with a warning, once.
+   */
+  private withoutMultiStreamLeases(leases: Lease[]): Lease[] {
+    const multiStream = leases.filter((l) => l.streamIdentifier !== undefined);
+    if (multiStream.length === 0) return leases;
+    if (!this.warnedMultiStream) {
+      this.warnedMultiStream = true;
+      this.o.logger.warn(
+        { leaseKey: multiStream[0]!.leaseKey, multiStreamLeases: multiStream.length },
+        'the lease table holds multi-stream KCL leases (account:stream:creationEpoch:shardId keys) of another application; ' +
+          'they are ignored: never taken, stolen or counted',
+      );
+    }
+    return leases.filter((l) => l.streamIdentifier === undefined);
   }
 
   /** Updates liveness observations from a scan; leases missing from it are forgotten. */

@@ -1,7 +1,8 @@
 import { SubscribeToShardCommand, type KinesisClient, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
-import { backoffDelay, classifyAwsError, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import type { MetricsScope } from '../leases/metrics.js';
 import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
+import { checkSubscriptionNotFound } from './fanout-not-found.js';
 import { QueuedFetcher } from './queued-fetcher.js';
 import type { NativeRecordData } from './native-record-data.js';
 import type { RetrievalErrorInfo, StartPosition } from './records-fetcher.js';
@@ -28,6 +29,10 @@ export interface FanOutFetcherContext {
   kinesis: KinesisClient;
   /** Whether event Data is decoded natively (see event-record-data.ts); shared by the consumer's fetchers. Absent: by the SDK. */
   recordData?: NativeRecordData;
+  /**
+   * The stream consumer to subscribe with. If it is deregistered and a consumer of the same name is
+   * registered again (a new ARN), the fetcher goes on with the new one.
+   */
   consumerArn: string;
   shardId: string;
   start: StartPosition;
@@ -45,16 +50,23 @@ export interface FanOutFetcherContext {
  * back: memory stays flat behind a slow processor), a new subscription from the last
  * ContinuationSequenceNumber when one ends (about every 5 minutes), the 5-second rule between
  * subscriptions, backoff on errors, a watchdog for silent subscriptions, and a final batch with
- * ChildShards at the shard's end.
+ * ChildShards at the shard's end. A ResourceNotFoundException is the shard's end only once the
+ * stream is confirmed deleted or the shard gone (fanout-not-found.ts): a deregistered stream
+ * consumer is a retriable error, not the end of an open shard.
  */
 export class FanOutFetcher extends QueuedFetcher {
   /** Where the next subscription starts: the original position until an event told us more. */
   private continuation: string | undefined;
   private lastSubscribeAt = Number.NEGATIVE_INFINITY;
   private failures = 0;
+  /** The stream consumer subscribed with: ctx.consumerArn, or the ARN it was registered again under. */
+  private consumerArn: string;
+  /** Set while subscriptions fail because the stream consumer is deregistered (warned once per outage). */
+  private consumerMissing = false;
 
   constructor(private readonly ctx: FanOutFetcherContext) {
     super(ctx.options, ctx.logger);
+    this.consumerArn = ctx.consumerArn;
     this.start();
   }
 
@@ -108,6 +120,10 @@ export class FanOutFetcher extends QueuedFetcher {
           return 'failed';
         }
         this.failures = 0;
+        if (this.consumerMissing) {
+          this.consumerMissing = false;
+          this.ctx.logger.info({ shardId, consumerArn: this.consumerArn }, 'subscribed again with the stream consumer; reading on from where it stopped');
+        }
         const end = await this.deliver(event, signal);
         if (end) return 'shard-end';
         armWatchdog();
@@ -116,14 +132,10 @@ export class FanOutFetcher extends QueuedFetcher {
     } catch (err) {
       if (signal.aborted) throw err;
       if (subscription.signal.aborted) return 'ended'; // the watchdog dropped it: subscribe again
+      cancelWatchdog?.();
       metrics.call('SubscribeToShard', false, started, { Operation: 'ProcessTask', ShardId: shardId });
       const c = classifyAwsError(err);
-      if (c.code === 'ResourceNotFoundException') {
-        // The shard (or stream, or consumer) is gone: treated as the shard's end, as the KCL does.
-        this.report(err, 'permanent');
-        await this.queue.push(fetchedBatch([], 0, clock.monotonic(), []), signal);
-        return 'shard-end';
-      }
+      if (c.code === 'ResourceNotFoundException') return await this.onNotFound(err, signal);
       // ResourceInUse: a subscription from under 5 s ago (ours or a previous owner's); the cooldown covers it.
       this.report(err, c.code === 'ResourceInUseException' ? 'transient' : c.kind);
       return 'failed';
@@ -134,9 +146,55 @@ export class FanOutFetcher extends QueuedFetcher {
     }
   }
 
+  /**
+   * ResourceNotFound names no culprit: the stream, the shard or the stream consumer. The KCL takes
+   * every one for the shard's end; here it is the end only when the lookups confirm it (stream
+   * deleted, shard gone, or shard closed while the consumer is fine). A missing consumer is retried
+   * from the same continuation, so nothing is skipped or delivered twice.
+   */
+  private async onNotFound(err: unknown, signal: AbortSignal): Promise<'ended' | 'shard-end' | 'failed'> {
+    const { kinesis, shardId, clock, random, logger } = this.ctx;
+    const consumerArn = this.consumerArn;
+    const verdict = await checkSubscriptionNotFound({ kinesis, consumerArn, originalConsumerArn: this.ctx.consumerArn, shardId, clock, random, logger }, signal);
+    switch (verdict.action) {
+      case 'shard-end':
+        logger.info({ shardId, consumerArn, reason: verdict.reason }, 'SubscribeToShard: ResourceNotFound, and the shard has ended: treated as its end');
+        this.report(err, 'permanent');
+        await this.queue.push(fetchedBatch([], 0, clock.monotonic(), []), signal);
+        return 'shard-end';
+      case 'resubscribe':
+        logger.warn(
+          { shardId, consumerArn: verdict.consumerArn, previousConsumerArn: consumerArn },
+          'the stream consumer was deregistered and registered again under a new ARN: subscribing with the new one',
+        );
+        this.report(err, 'transient');
+        this.consumerArn = verdict.consumerArn;
+        return 'ended';
+      case 'retry':
+        if (verdict.reason === 'consumer-missing') {
+          const e = verdict.error;
+          if (!this.consumerMissing) {
+            logger.warn(
+              { shardId, consumerArn, consumerName: e.consumerName, consumerState: e.consumerState, stream: e.stream },
+              'the stream consumer was deregistered: the shard is not at its end, subscribing again with backoff until a consumer of that name is ACTIVE (register it again, e.g. by starting a worker)',
+            );
+          }
+          this.consumerMissing = true;
+          this.report(e, 'transient');
+        } else {
+          logger.warn(
+            { shardId, consumerArn, detail: verdict.detail, ...(verdict.cause === undefined ? {} : errorFields(verdict.cause)) },
+            'SubscribeToShard: ResourceNotFound not confirmed as the shard\'s end; subscribing again',
+          );
+          this.report(err, 'transient');
+        }
+        return 'failed';
+    }
+  }
+
   private subscribeCommand(): SubscribeToShardCommand {
-    const { consumerArn, shardId, recordData } = this.ctx;
-    const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: shardId, StartingPosition: this.startingPosition() });
+    const { shardId, recordData } = this.ctx;
+    const command = new SubscribeToShardCommand({ ConsumerARN: this.consumerArn, ShardId: shardId, StartingPosition: this.startingPosition() });
     return recordData === undefined ? command : recordData.applyToSubscription(command);
   }
 

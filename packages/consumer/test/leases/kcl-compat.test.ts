@@ -228,7 +228,8 @@ describe('reading a table written by the Java KCL', () => {
     await fleet.advance(12_000, 200);
     for (let i = 0; i < 6; i++) await w.coordinator.runTakerOnce();
     const held = w.coordinator.heldLeases().map((h) => h.leaseKey).sort();
-    expect(held).toEqual(Object.keys(KCL_ITEMS).filter((k) => k !== 'shardId-000000000004').sort());
+    // Not the handoff lease, nor the multi-stream one (another application's: never taken).
+    expect(held).toEqual(Object.keys(KCL_ITEMS).filter((k) => k !== 'shardId-000000000004' && parseLeaseKey(k).streamIdentifier === undefined).sort());
 
     const taken = w.coordinator.getHeldLease('shardId-000000000002')!;
     expect(taken.lease).toMatchObject({ ownerSwitchesSinceCheckpoint: 3, checkpoint: { sequenceNumber: SEQ_A, subSequenceNumber: 3 } });
@@ -257,8 +258,7 @@ describe('reading a table written by the Java KCL', () => {
     expect(item5.pendingCheckpoint).toBeUndefined();
     expect(item5.pendingCheckpointState).toBeUndefined();
     const multi = await rawGet('123456789012:orders:1700000000:shardId-000000000001');
-    expect(multi.streamName).toEqual({ S: '123456789012:orders:1700000000' });
-    expect(multi.shardId).toEqual({ S: 'shardId-000000000001' });
+    expect(multi).toEqual(KCL_ITEMS['123456789012:orders:1700000000:shardId-000000000001']);
     // The handoff lease was not written at all.
     expect(await rawGet('shardId-000000000004')).toEqual(KCL_ITEMS['shardId-000000000004']);
 
@@ -308,9 +308,11 @@ describe('items written by kinesis-kit, read as the KCL reads them', () => {
     await w.coordinator.start();
     await w.coordinator.runTakerOnce();
     await w.coordinator.runTakerOnce();
-    expect(w.coordinator.heldLeases()).toHaveLength(2);
+    // The multi-stream lease is written with the KCL's names and types, but never taken by the taker.
+    expect(w.coordinator.heldLeases().map((h) => h.leaseKey)).toEqual(['shardId-000000000010']);
     item = await rawGet('shardId-000000000010');
-    expect(kclDecode(item)).toMatchObject({ leaseOwner: 'ts-worker', leaseCounter: 1, ownerSwitchesSinceCheckpoint: 1 });
+    // Taken while unowned: not an owner switch (KCL: ADD 1 only if the previous owner was set and differs).
+    expect(kclDecode(item)).toMatchObject({ leaseOwner: 'ts-worker', leaseCounter: 1, ownerSwitchesSinceCheckpoint: 0 });
 
     const cp = w.coordinator.createCheckpointer('shardId-000000000010');
     cp.setLargestPermitted({ sequenceNumber: SEQ_A, subSequenceNumber: 2 });
@@ -343,5 +345,52 @@ describe('items written by kinesis-kit, read as the KCL reads them', () => {
     const released = kclDecode(item);
     expect(released).not.toHaveProperty('leaseOwner');
     expect(released.leaseCounter).toBe((counterBefore as number) + 1);
+  });
+});
+
+describe('ownerSwitchesSinceCheckpoint on take (KCL getDynamoTakeLeaseUpdate: ADD 1 only if oldOwner != null && !oldOwner.equals(owner))', () => {
+  async function switches(key: string): Promise<number> {
+    return kclDecode(await rawGet(key)).ownerSwitchesSinceCheckpoint as number;
+  }
+
+  it('unowned -> owned does not count, neither for a new lease nor for one released by a graceful stop', async () => {
+    fleet = newFleet('switches');
+    await fleet.table.ensureTable();
+    const key = 'shardId-000000000020';
+    await fleet.table.createLeaseIfNotExists({ leaseKey: key, checkpoint: { sequenceNumber: 'TRIM_HORIZON' } });
+
+    const a = fleet.addWorker('worker-a');
+    await a.coordinator.start();
+    await a.coordinator.runTakerOnce();
+    expect(a.coordinator.getHeldLease(key)?.lease.ownerSwitchesSinceCheckpoint).toBe(0);
+    expect(await switches(key)).toBe(0);
+
+    await a.coordinator.stop(); // releases: REMOVE leaseOwner
+    expect(kclDecode(await rawGet(key))).not.toHaveProperty('leaseOwner');
+    const b = fleet.addWorker('worker-b');
+    await b.coordinator.start();
+    await b.coordinator.runTakerOnce();
+    expect(b.coordinator.getHeldLease(key)?.lease).toMatchObject({ leaseOwner: 'worker-b', ownerSwitchesSinceCheckpoint: 0 });
+    expect(await switches(key)).toBe(0);
+  });
+
+  it('owner A -> owner B counts one switch per take; our own lease taken back (same worker id) does not', async () => {
+    fleet = newFleet('switches');
+    await fleet.table.ensureTable();
+    const key = 'shardId-000000000021';
+    await fleet.table.createLeaseIfNotExists({ leaseKey: key, checkpoint: { sequenceNumber: 'TRIM_HORIZON' } });
+    const take = async (owner: string) => {
+      const observed = (await fleet.table.getLease(key))!;
+      const result = await fleet.table.takeLease(observed, owner);
+      expect(result.ok).toBe(true);
+      return result.ok ? result.lease : undefined;
+    };
+
+    expect(await take('worker-a')).toMatchObject({ leaseOwner: 'worker-a', ownerSwitchesSinceCheckpoint: 0 });
+    expect(await take('worker-b')).toMatchObject({ leaseOwner: 'worker-b', ownerSwitchesSinceCheckpoint: 1 });
+    expect(await switches(key)).toBe(1);
+    expect(await take('worker-b')).toMatchObject({ leaseOwner: 'worker-b', ownerSwitchesSinceCheckpoint: 1 });
+    expect(await take('worker-a')).toMatchObject({ leaseOwner: 'worker-a', ownerSwitchesSinceCheckpoint: 2 });
+    expect(kclDecode(await rawGet(key))).toMatchObject({ leaseOwner: 'worker-a', leaseCounter: 4, ownerSwitchesSinceCheckpoint: 2 });
   });
 });
