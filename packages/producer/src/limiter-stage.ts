@@ -71,6 +71,17 @@ export class LimiterStage {
     this.drainShard(q, this.clock.monotonic());
   }
 
+  /** Whether a shard has containers queued or (strict mode) one past the limiter and not yet settled. */
+  holds(shardId: string): boolean {
+    const q = this.queues.get(shardId);
+    return q !== undefined && (q.busy || q.head < q.items.length);
+  }
+
+  /** Every shard a queue was made for. */
+  shardIds(): IterableIterator<string> {
+    return this.queues.keys();
+  }
+
   /** Releases what the buckets allow from one shard's queue now. */
   drain(shardId: string): void {
     const q = this.queues.get(shardId);

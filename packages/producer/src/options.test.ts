@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProducerConfigError } from './errors.js';
-import { DEFAULTS, resolveProducerOptions } from './options.js';
+import { containerMaxSize, DEFAULTS, resolveProducerOptions } from './options.js';
 
 const base = { streamName: 's', region: 'us-east-1' };
 
@@ -65,5 +65,19 @@ describe('resolveProducerOptions', () => {
     }
     expect(err).toBeInstanceOf(ProducerConfigError);
     expect(err).toMatchObject({ field, code: 'INVALID_CONFIG', retriable: false });
+  });
+});
+
+describe('containerMaxSize', () => {
+  const MiB = 1024 * 1024;
+  it.each([
+    [51200, MiB, 51200],
+    [MiB, MiB, MiB - 1], // the container's key "a" counts towards the backend's 1 MiB
+    [10 * MiB, MiB, MiB - 1],
+    [10 * MiB, 1024, MiB - 1], // a small maxUserRecordSize does not shrink containers
+    [10 * MiB, 4 * MiB, 4 * MiB - 1], // a stream whose MaxRecordSizeInKiB was raised
+    [2 * MiB, 10 * MiB, 2 * MiB],
+  ])('aggregationMaxSize %i with maxUserRecordSize %i: containers of at most %i bytes', (aggregationMaxSize, maxUserRecordSize, expected) => {
+    expect(containerMaxSize({ aggregationMaxSize, maxUserRecordSize })).toBe(expected);
   });
 });

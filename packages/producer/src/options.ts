@@ -10,6 +10,7 @@ import {
   type Logger,
   type MetricsSink,
 } from '@kinesis-kit/core';
+import { AGGREGATED_PARTITION_KEY } from '@kinesis-kit/aggregation';
 import { ProducerConfigError } from './errors.js';
 
 /** Options of `new KinesisProducer(...)`. KPL options keep their KPL names (camelCase) and defaults. */
@@ -32,7 +33,10 @@ export interface KinesisProducerOptions {
   aggregationEnabled?: boolean;
   /** KPL AggregationMaxCount: user records per aggregated record. */
   aggregationMaxCount?: number;
-  /** KPL AggregationMaxSize: bytes per aggregated record, 20-byte overhead included. */
+  /**
+   * KPL AggregationMaxSize: bytes per aggregated record, 20-byte overhead included. Capped so a
+   * container and its partition key "a" fit one backend record (see containerMaxSize).
+   */
   aggregationMaxSize?: number;
   /** KPL CollectionMaxCount: Kinesis records per PutRecords. */
   collectionMaxCount?: number;
@@ -123,7 +127,20 @@ export const CONSTANTS = {
   /** Backend limits. */
   putRecordsMaxCount: 500,
   putRecordsMaxBytes: 5 * MiB,
+  /** Per record, partition key + data, unless the stream's MaxRecordSizeInKiB was raised. */
+  recordMaxBytes: MiB,
 } as const;
+
+/**
+ * The most bytes an aggregated container may hold: aggregationMaxSize, capped so that with its
+ * partition key "a" it fits one backend record, 1 MiB (or maxUserRecordSize when that is larger:
+ * the stream's MaxRecordSizeInKiB was raised). A larger container would fail its whole PutRecords
+ * with a ValidationException, records of other shards included. The KPL does not cap it (kpl.md §1.3).
+ */
+export function containerMaxSize(o: Pick<ResolvedProducerOptions, 'aggregationMaxSize' | 'maxUserRecordSize'>): number {
+  const recordLimit = Math.max(CONSTANTS.recordMaxBytes, o.maxUserRecordSize);
+  return Math.min(o.aggregationMaxSize, recordLimit - AGGREGATED_PARTITION_KEY.length);
+}
 
 export interface ResolvedProducerOptions {
   streamName: string | undefined;

@@ -1,6 +1,23 @@
 import { PutRecordsCommand, type KinesisClient, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { canonicalExplicitHashKey, effectiveHashKey, hashKeyInRange, RecordAggregator, validatePartitionKey } from '@kinesis-kit/aggregation';
-import { backoffDelay, childLogger, classifyAwsError, errorFields, Semaphore, speaksAwsJson11, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import {
+  canonicalExplicitHashKey,
+  effectiveHashKey,
+  hashKeyInRange,
+  RecordAggregator,
+  validatePartitionKey,
+  type HashKeyRange,
+} from '@kinesis-kit/aggregation';
+import {
+  backoffDelay,
+  childLogger,
+  classifyAwsError,
+  errorFields,
+  Semaphore,
+  speaksAwsJson11,
+  TypedEmitter,
+  type ClassifiedAwsError,
+  type Logger,
+} from '@kinesis-kit/core';
 import { BatchSettlement } from './batch.js';
 import { buildKinesisClient } from './client.js';
 import { Collector } from './collector.js';
@@ -8,12 +25,13 @@ import { BackPressureError, InvalidRecordError, ProducerClosedError, ProducerErr
 import { hashKeyToWords, partitionKeyHashWords, type HashKeyWords } from './hash-key-words.js';
 import { LimiterStage } from './limiter-stage.js';
 import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
-import { CONSTANTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
+import { CONSTANTS, containerMaxSize, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { addAttempt, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
 import { useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
 import type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
+import { UnroutedRecords } from './unrouted.js';
 
 const THROTTLED = 'ProvisionedThroughputExceededException';
 const WRONG_SHARD = 'Wrong Shard';
@@ -75,6 +93,8 @@ export class KinesisProducer {
   private readonly limiter: LimiterStage;
   private readonly collector: Collector;
   private readonly semaphore: Semaphore;
+  /** aggregationMaxSize capped to what one PutRecords entry may carry (containerMaxSize). */
+  private readonly containerMaxSize: number;
 
   /** Accepted, unsettled records in put() order (the first is the oldest). */
   private readonly pending = new PendingList();
@@ -83,16 +103,31 @@ export class KinesisProducer {
   private readonly waiters: Waiter[] = [];
   private capacityListeners: (() => void)[] = [];
   private flushWaiters: { lastId: number; resolve: () => void }[] = [];
-  /** Strict ordering: records held until the shard map is known. */
-  private unrouted: PendingRecord[] = [];
+  /** A pushOut() is queued for the end of this turn. */
+  private pushOutQueued = false;
+  /** Strict ordering: records held until the shard map is known (or a reshard is handled). */
+  private readonly unrouted: UnroutedRecords;
+  /**
+   * Strict ordering: the last ListShards error when it was permanent (missing stream, access
+   * denied) and no map is known; records that would wait for the map fail with it instead.
+   */
+  private shardMapError: ClassifiedAwsError | undefined;
+  private failUnroutedQueued = false;
   /**
    * Strict ordering: containers sent again after landing on another shard (a reshard) that have not
    * been re-queued yet. While any is pending, new records wait unrouted, so none of them can reach
    * the new shard before the older records of the same key.
    */
   private reshardRetries = 0;
+  /**
+   * Strict ordering: shards the map says are closed that still hold records (queued, buffered or
+   * in flight), with their ranges. They keep taking the records of their range until they have
+   * drained (see strictShardFor).
+   */
+  private readonly drainingParents = new Map<string, HashKeyRange>();
   private readonly retryTimers = new Set<() => void>();
-  private readonly inflight = new Set<AbortController>();
+  /** Requests in flight by abort controller: the cancel of each one's requestTimeout timer, and its batch. */
+  private readonly inflight = new Map<AbortController, { cancelTimeout: () => void; batch: Container[] }>();
   private closed = false;
   private closing: Promise<void> | undefined;
   /** Whether PutRecords bodies are written by records-body.ts (see there) rather than the SDK's serializer. */
@@ -120,12 +155,21 @@ export class KinesisProducer {
       logger: this.logger,
       requestTimeout: o.requestTimeout,
       onUpdate: (openShards) => {
+        this.shardMapError = undefined;
+        if (o.strictOrdering) this.findDrainingParents();
         this.emitter.emit('shardMapUpdated', { openShards });
         this.routeUnrouted();
       },
-      onFailure: (error, retryInMs) => this.emitter.emit('shardMapRefreshFailed', { error, retryInMs }),
+      onFailure: (error, retryInMs) => {
+        this.shardMapFailed(error);
+        this.emitter.emit('shardMapRefreshFailed', { error, retryInMs });
+      },
     });
-    this.aggregators = new ShardAggregators({ maxCount: o.aggregationMaxCount, maxSize: o.aggregationMaxSize }, o.clock, (c) =>
+    this.unrouted = new UnroutedRecords(o.clock, CONSTANTS.limiterDrainMs, (records, now) => {
+      for (const r of records) this.expire(r, now, 'Expiration reached while waiting for the shard map');
+    });
+    this.containerMaxSize = containerMaxSize(o);
+    this.aggregators = new ShardAggregators({ maxCount: o.aggregationMaxCount, maxSize: this.containerMaxSize }, o.clock, (c) =>
       this.limiter.enqueue(c.predictedShardId!, c),
     );
     this.limiter = new LimiterStage(
@@ -133,12 +177,15 @@ export class KinesisProducer {
         rateLimit: o.rateLimit,
         recordsPerSecond: CONSTANTS.shardRecordsPerSecond,
         bytesPerSecond: CONSTANTS.shardBytesPerSecond,
-        largestRecordBytes: Math.max(o.aggregationMaxSize, o.maxUserRecordSize),
+        largestRecordBytes: Math.max(this.containerMaxSize, o.maxUserRecordSize),
         drainMs: CONSTANTS.limiterDrainMs,
         strict: o.strictOrdering,
       },
       o.clock,
-      (c) => this.collector.add(c),
+      (c) => {
+        this.collector.add(c);
+        this.pushOut();
+      },
       (c, shardId) => this.expiredInLimiter(c, shardId),
     );
     const lingerMs = Math.min(CONSTANTS.collectorLingerMaxMs, CONSTANTS.collectorLingerShare * o.recordMaxBufferedTime);
@@ -260,7 +307,10 @@ export class KinesisProducer {
     return promise;
   }
 
-  /** Sends everything buffered now and resolves when every record accepted before the call has settled. */
+  /**
+   * Sends everything buffered now and resolves when every record accepted before the call has
+   * settled, retries included: until then, what becomes ready again goes out at once (pushOut).
+   */
   async flush(): Promise<void> {
     this.aggregators.flushAll();
     this.collector.flush();
@@ -276,8 +326,17 @@ export class KinesisProducer {
    */
   close(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.closed = true;
-    this.closing ??= this.closeNow(options.signal);
-    return this.closing;
+    const { signal } = options;
+    if (signal?.aborted) this.abandonOnClose();
+    const closing = (this.closing ??= this.closeNow());
+    // Also when close() was already called: a later call's signal still ends the wait.
+    if (signal && !signal.aborted) {
+      const abandon = (): void => this.abandonOnClose();
+      signal.addEventListener('abort', abandon, { once: true });
+      const forget = (): void => signal.removeEventListener('abort', abandon);
+      closing.then(forget, forget);
+    }
+    return closing;
   }
 
   // ---- intake ----------------------------------------------------------------------------------
@@ -405,36 +464,99 @@ export class KinesisProducer {
       this.unrouted.push(record);
       return;
     }
-    const shardId = this.shardMap.predictWords(routingWords(record));
+    let shardId = this.shardMap.predictWords(routingWords(record));
     if (shardId === undefined) {
       if (this.options.strictOrdering) {
         this.unrouted.push(record);
+        if (this.shardMapError) this.failUnroutedSoon();
         return;
       }
       // No map yet (KPL behaviour): the record goes alone and skips the limiter.
       this.collector.add(singleContainer(record, undefined));
       return;
     }
+    if (this.options.strictOrdering) shardId = this.strictShardFor(record, shardId);
     if (this.options.aggregationEnabled) this.aggregators.add(shardId, record);
     else this.limiter.enqueue(shardId, singleContainer(record, shardId));
   }
 
+  /**
+   * Strict ordering: the shard a record with this predicted shard is queued for. A closed shard
+   * still holding records keeps taking those of its range, behind them, until it has drained:
+   * after a merge, one parent's container can land on the child (which moves that parent's
+   * records there) while the other parent still holds older records of its keys, and records put
+   * meanwhile must not reach the child before them. (Its containers land on the child in turn.)
+   */
+  private strictShardFor(r: PendingRecord, predicted: string): string {
+    if (this.drainingParents.size === 0) return predicted;
+    const hashKey = effectiveHashKey(r.partitionKey, r.explicitHashKey);
+    for (const [shardId, range] of this.drainingParents) {
+      if (!hashKeyInRange(hashKey, range)) continue;
+      if (this.limiter.holds(shardId) || this.aggregators.holds(shardId)) return shardId;
+      this.drainingParents.delete(shardId);
+    }
+    return predicted;
+  }
+
+  /** Strict ordering, on a new shard map: the shards it shows closed that still hold records. */
+  private findDrainingParents(): void {
+    const open = new Set(this.shardMap.openShardIds);
+    for (const shardId of new Set([...this.limiter.shardIds(), ...this.aggregators.shardIds()])) {
+      if (open.has(shardId) || this.drainingParents.has(shardId)) continue;
+      const range = this.shardMap.rangeOf(shardId);
+      if (range && (this.limiter.holds(shardId) || this.aggregators.holds(shardId))) this.drainingParents.set(shardId, range);
+    }
+  }
+
   private routeUnrouted(): void {
-    if (this.unrouted.length === 0) return;
-    const records = this.unrouted;
-    this.unrouted = [];
-    for (const r of records) if (!r.done) this.route(r);
+    if (this.unrouted.size === 0) return;
+    for (const r of this.unrouted.take()) if (!r.done) this.route(r);
+    this.pushOut();
+  }
+
+  /**
+   * Strict ordering: a refresh failed while no map is known. A permanent error (missing stream,
+   * access denied) fails the records waiting for the map, and later ones until a refresh succeeds,
+   * as the PutRecords a non-strict producer sends unrouted would fail them; others keep waiting
+   * (up to recordTtl) for the next refresh.
+   */
+  private shardMapFailed(error: Error): void {
+    if (!this.options.strictOrdering || this.shardMap.ready) return;
+    const classified = classifyAwsError(error);
+    if (classified.retriable) return;
+    this.shardMapError = classified;
+    this.failUnroutedSoon();
+  }
+
+  /** Out of band (a microtask), so a put() never settles records while it is being admitted. */
+  private failUnroutedSoon(): void {
+    if (this.failUnroutedQueued) return;
+    this.failUnroutedQueued = true;
+    queueMicrotask(() => {
+      this.failUnroutedQueued = false;
+      const error = this.shardMapError;
+      if (!error || this.shardMap.ready || this.reshardRetries > 0) return;
+      const now = Math.floor(this.options.clock.monotonic());
+      for (const r of this.unrouted.take()) {
+        if (r.done) continue;
+        addAttempt(r, { delay: now - r.lastEnd, duration: 0, successful: false, errorCode: error.code, errorMessage: `ListShards failed: ${error.message}` });
+        r.lastEnd = now;
+        this.fail(r, false);
+      }
+    });
   }
 
   /** Strict ordering: records going back go to the head of their (re-predicted) shards' queues, in order. */
   private requeueAtHead(records: PendingRecord[]): void {
     const byShard = new Map<string, PendingRecord[]>();
     for (const r of records) {
-      const shardId = this.shardMap.predictWords(routingWords(r));
-      if (shardId === undefined) {
+      const predicted = this.shardMap.predictWords(routingWords(r));
+      if (predicted === undefined) {
         this.unrouted.push(r);
+        if (this.shardMapError) this.failUnroutedSoon();
         continue;
       }
+      const shardId = this.strictShardFor(r, predicted);
       let list = byShard.get(shardId);
       if (!list) byShard.set(shardId, (list = []));
       list.push(r);
@@ -442,7 +564,7 @@ export class KinesisProducer {
     for (const [shardId, list] of byShard) {
       const containers: Container[] = [];
       if (this.options.aggregationEnabled) {
-        const agg = new RecordAggregator<PendingRecord>({ maxCount: this.options.aggregationMaxCount, maxSize: this.options.aggregationMaxSize });
+        const agg = new RecordAggregator<PendingRecord>({ maxCount: this.options.aggregationMaxCount, maxSize: this.containerMaxSize });
         for (const r of list) {
           const input = r.explicitHashKey === undefined ? { partitionKey: r.partitionKey, data: r.data, context: r } : { partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: r.data, context: r };
           for (const done of agg.add(input)) containers.push(containerFromAggregated(done, shardId));
@@ -463,14 +585,18 @@ export class KinesisProducer {
    * arrived meanwhile (held unrouted) follow once this is done.
    */
   private requeueAfterReshard(records: PendingRecord[], shardId: string | undefined): void {
-    let all = records;
+    // The shard is still held for the container that landed elsewhere, so nothing of it is in flight.
     if (shardId !== undefined && this.shardMap.ready && !this.shardMap.isOpen(shardId)) {
       const queued = this.limiter.takeQueued(shardId).flatMap((c) => c.records);
       const buffered = this.options.aggregationEnabled ? this.aggregators.takeRecords(shardId) : [];
-      all = [...records, ...queued, ...buffered].filter((r) => !r.done);
+      // Now it holds nothing: released (with an empty queue) and drained, its records go to the open shards.
+      this.limiter.release(shardId);
+      this.drainingParents.delete(shardId);
+      this.requeueAtHead([...records, ...queued, ...buffered].filter((r) => !r.done));
+    } else {
+      this.requeueAtHead(records);
+      if (shardId !== undefined) this.limiter.release(shardId);
     }
-    this.requeueAtHead(all);
-    if (shardId !== undefined) this.limiter.release(shardId);
     this.reshardRetries--;
     if (this.reshardRetries === 0) this.routeUnrouted();
   }
@@ -490,21 +616,27 @@ export class KinesisProducer {
     } else {
       for (const r of live) this.route(r);
     }
+    this.pushOut();
   }
 
   // ---- sending ---------------------------------------------------------------------------------
 
-  private async dispatch(batch: Container[]): Promise<void> {
+  private async dispatch(containers: Container[]): Promise<void> {
     try {
       await this.semaphore.acquire();
     } catch {
       return; // never rejects without a signal; kept for safety
     }
+    const batch = this.unsettledOnly(containers);
+    if (batch.length === 0) {
+      this.semaphore.release();
+      return;
+    }
     const clock = this.options.clock;
     const start = clock.monotonic();
     const timeout = new AbortController();
-    this.inflight.add(timeout);
     const cancel = clock.setTimer(() => timeout.abort(), this.options.requestTimeout);
+    this.inflight.set(timeout, { cancelTimeout: cancel, batch });
     let response: PutRecordsCommandOutput | undefined;
     let error: unknown;
     try {
@@ -530,6 +662,23 @@ export class KinesisProducer {
       this.logger.error({ ...errorFields(err) }, 'internal error while handling a PutRecords result');
       for (const c of batch) this.failContainer(c, start, end, 'InternalProducerError', String(err), true, false);
     }
+  }
+
+  /**
+   * The containers of a batch that still hold an unsettled record. Records can settle while their
+   * request waits for a connection: an aborted close() fails them all as not written, so they must
+   * not be written after all (nor start a timer or a request once close() returned).
+   */
+  private unsettledOnly(batch: Container[]): Container[] {
+    const isLive = (c: Container): boolean => c.records.some((r) => !r.done);
+    if (batch.every(isLive)) return batch;
+    const live: Container[] = [];
+    for (const c of batch) {
+      if (isLive(c)) live.push(c);
+      // Strict ordering: its shard was held for it; nothing will settle it now.
+      else if (this.options.strictOrdering && c.predictedShardId !== undefined) this.limiter.release(c.predictedShardId);
+    }
+    return live;
   }
 
   private async handleOutcome(
@@ -559,7 +708,9 @@ export class KinesisProducer {
       this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords }, 'PutRecords failed');
       this.emitter.emit('requestCompleted', { entries: batch.length, userRecords, failedEntries: batch.length, durationMs: duration, errorCode: code });
       const retriable = timedOut || classified.retriable;
-      for (const c of batch) this.failContainer(c, start, end, code, classified.message, retriable, classified.kind === 'throttling');
+      // failIfThrottled covers ProvisionedThroughputExceededException only, as in the KPL: other
+      // throttling (LimitExceededException, KMSThrottlingException, HTTP 429) is retried.
+      for (const c of batch) this.failContainer(c, start, end, code, classified.message, retriable, code === THROTTLED);
       return;
     }
     const results = response.Records ?? [];
@@ -606,7 +757,7 @@ export class KinesisProducer {
       if (this.options.strictOrdering) this.reshardRetries++;
       if (!c.aggregated) {
         // A record sent alone always lies in the range of the shard its hash key routed it to.
-        this.succeedRecords(c, shardId, sequenceNumber, start, end);
+        this.succeedRecords(c, shardId, sequenceNumber, start, end, false);
         const refreshed = this.shardMap.invalidate(start);
         return this.options.strictOrdering ? refreshed.then(() => this.requeueAfterReshard([], predicted)) : undefined;
       }
@@ -627,7 +778,7 @@ export class KinesisProducer {
     const allInRange = range !== undefined && c.records.every((r) => hashKeyInRange(effectiveHashKey(r.partitionKey, r.explicitHashKey), range));
     const refreshed = this.shardMap.invalidate(start);
     if (allInRange) {
-      this.succeedRecords(c, shardId, sequenceNumber, start, end);
+      this.succeedRecords(c, shardId, sequenceNumber, start, end, false);
       return this.options.strictOrdering ? refreshed.then(() => this.requeueAfterReshard([], c.predictedShardId)) : undefined;
     }
     // A range-checking reader (KCL) drops the whole container, so every record in it is sent again.
@@ -637,7 +788,11 @@ export class KinesisProducer {
     return undefined;
   }
 
-  private succeedRecords(c: Container, shardId: string, sequenceNumber: string, start: number, end: number): void {
+  /**
+   * Settles a container's records as written. Strict ordering releases its predicted shard, unless
+   * `release` is false: it landed elsewhere (a reshard) and requeueAfterReshard releases the shard.
+   */
+  private succeedRecords(c: Container, shardId: string, sequenceNumber: string, start: number, end: number, release = true): void {
     const records = c.records;
     // Whole ms, like the KPL's attempt times (and V8 keeps small integers unboxed in each Attempt).
     const from = Math.floor(start);
@@ -663,7 +818,7 @@ export class KinesisProducer {
       else r.batch.succeed(r.batchIndex, result);
     }
     if (settled > 0) this.afterSettling();
-    if (this.options.strictOrdering && c.predictedShardId !== undefined) this.limiter.release(c.predictedShardId);
+    if (release && this.options.strictOrdering && c.predictedShardId !== undefined) this.limiter.release(c.predictedShardId);
   }
 
   private failContainer(c: Container, start: number, end: number, code: string, message: string, retriable: boolean, throttled: boolean): void {
@@ -733,6 +888,7 @@ export class KinesisProducer {
         // The shard stayed busy through the backoff, so nothing of it overtook these records.
         if (code === WRONG_SHARD) {
           this.requeueAfterReshard(again, shardId);
+          this.pushOut();
           return;
         }
         this.requeueAtHead(again);
@@ -740,6 +896,7 @@ export class KinesisProducer {
       } else {
         for (const r of again) this.route(r);
       }
+      this.pushOut();
     }, delay);
     this.retryTimers.add(cancel);
   }
@@ -790,6 +947,8 @@ export class KinesisProducer {
   }
 
   private admitWaiters(): void {
+    // close() waits for the waiting records too: once admitted they need not wait for their deadline.
+    if (this.closed) this.pushOut();
     while (this.waiters.length > 0) {
       const w = this.waiters[0]!;
       this.admitFrom(w);
@@ -810,42 +969,67 @@ export class KinesisProducer {
     });
   }
 
+  /**
+   * While a flush() or close() waits, what becomes ready (a retry after its backoff, a container
+   * the rate limiter releases, records routed once the shard map is known) goes out at once rather
+   * than at its recordMaxBufferedTime deadline, which may lie past its expiration (or at Infinity).
+   * Once per turn, so what a turn releases shares requests. Outside a flush, deadlines hold: a
+   * record whose deadline reaches its expiration expires unsent, as in the KPL.
+   */
+  private pushOut(): void {
+    if (this.pushOutQueued || !(this.closed || this.flushWaiters.length > 0)) return;
+    this.pushOutQueued = true;
+    queueMicrotask(() => {
+      this.pushOutQueued = false;
+      this.aggregators.flushAll();
+      this.collector.flush();
+    });
+  }
+
   // ---- shutdown --------------------------------------------------------------------------------
 
-  private async closeNow(signal: AbortSignal | undefined): Promise<void> {
-    const abandon = (): void => this.abandon(new ProducerClosedError('close() was aborted before the record was written', { streamName: this.options.streamLabel }));
-    if (signal?.aborted) abandon();
-    signal?.addEventListener('abort', abandon, { once: true });
+  private async closeNow(): Promise<void> {
     try {
       while (this.pending.size > 0 || this.waiters.length > 0) {
         if (this.pending.size === 0) this.admitWaiters();
         await this.flush();
       }
     } finally {
-      signal?.removeEventListener('abort', abandon);
       this.shutdown();
     }
   }
 
-  /** Fails everything still outstanding or waiting (forced close). */
-  private abandon(error: ProducerClosedError): void {
+  /**
+   * Fails everything still outstanding or waiting (an aborted close()). A record whose request was
+   * in flight may have been written (its request is aborted, not undone): its error says so.
+   */
+  private abandonOnClose(): void {
+    const streamName = this.options.streamLabel;
+    const unsent = new ProducerClosedError('close() was aborted before the record was written', { streamName });
+    const inFlight = new ProducerClosedError('close() was aborted while the record was being sent: it may have been written', { streamName });
+    const sending = new Set<PendingRecord>();
+    for (const [ac, { cancelTimeout, batch }] of this.inflight) {
+      cancelTimeout();
+      ac.abort();
+      for (const c of batch) for (const r of c.records) sending.add(r);
+    }
     for (const w of this.waiters.splice(0)) {
-      for (let i = w.next; i < w.records.length; i++) deliverFailure(w.records[i]!, error, failedResult(w.records[i]!));
+      for (let i = w.next; i < w.records.length; i++) deliverFailure(w.records[i]!, unsent, failedResult(w.records[i]!));
     }
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
-    for (const ac of this.inflight) ac.abort();
     for (const r of this.pending.toArray()) {
       this.settle(r);
-      deliverFailure(r, error, failedResult(r));
+      deliverFailure(r, sending.has(r) ? inFlight : unsent, failedResult(r));
     }
-    this.unrouted = [];
+    this.unrouted.close();
   }
 
   private shutdown(): void {
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
     this.shardMap.close();
+    this.unrouted.close();
     this.aggregators.close();
     this.limiter.close();
     this.collector.close();

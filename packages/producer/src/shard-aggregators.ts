@@ -74,6 +74,16 @@ export class ShardAggregators {
     }
   }
 
+  /** Whether records are buffered for a shard. */
+  holds(shardId: string): boolean {
+    return (this.slots.get(shardId)?.aggregator.count ?? 0) > 0;
+  }
+
+  /** Every shard an aggregator was made for. */
+  shardIds(): IterableIterator<string> {
+    return this.slots.keys();
+  }
+
   /** Emits every non-empty container now. */
   flushAll(): void {
     for (const [shardId, slot] of this.slots) this.flushSlot(shardId, slot);

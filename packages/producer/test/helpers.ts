@@ -49,3 +49,28 @@ export async function readBack(server: MockServer, client: KinesisClient, stream
 }
 
 export const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
+/** What a client has started so far: PutRecords requests and the partition keys of their entries. */
+export interface PutRecordsLog {
+  requests: number;
+  keys: string[];
+}
+
+/**
+ * Logs the PutRecords requests a client starts (at the SDK's first middleware step, so a request
+ * counts from the moment the producer sends it, before any network I/O).
+ */
+export function logPutRecords(client: KinesisClient): PutRecordsLog {
+  const log: PutRecordsLog = { requests: 0, keys: [] };
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      if (context.commandName === 'PutRecordsCommand') {
+        log.requests++;
+        for (const r of (args.input as { Records?: { PartitionKey?: string }[] }).Records ?? []) log.keys.push(r.PartitionKey ?? '');
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'testLogPutRecords' },
+  );
+  return log;
+}

@@ -136,6 +136,18 @@ describe('KinesisProducer against the mock (limits on)', () => {
     expect(err.awsErrorCode).toBe('ProvisionedThroughputExceededException');
   });
 
+  it.each([
+    ['LimitExceededException', 400],
+    ['KMSThrottlingException', 400],
+    ['ThrottlingException', 429],
+  ])('failIfThrottled covers ProvisionedThroughputExceededException only (as the KPL): a whole-request %s (HTTP %i) is retried', async (errorCode, statusCode) => {
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', errorRate: 1, errorCode, statusCode, maxCount: 1 }] } });
+    const producer = producerFor(client, { failIfThrottled: true, retryBaseDelay: 5, retryMaxDelay: 10 });
+    await producer.ready();
+    const r = await producer.put({ partitionKey: 'a', data: 'x' });
+    expect(r.attempts.map((a) => a.errorCode ?? 'ok')).toEqual([errorCode, 'ok']);
+  });
+
   it('expires records at recordTtl under a permanent throttle', async () => {
     const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', throttleRate: 1 }] } });
     const producer = producerFor(client, { recordTtl: 300, retryBaseDelay: 20, retryMaxDelay: 40 });

@@ -1,0 +1,80 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { ManualClock } from '@kinesis-kit/core';
+import { startMockServer, type MockServer } from '@kinesis-kit/mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KinesisProducer, ProducerErrorCode, UserRecordFailedError, type KinesisProducerOptions } from '../src/index.js';
+import { testClient } from './helpers.js';
+
+// strictOrdering holds records until the shard map is known. recordTtl still ends them (as the rate
+// limiter does), so put() and close() cannot hang on a ListShards that keeps failing; a permanent
+// ListShards error fails them at once, as the PutRecords a non-strict producer sends would.
+// The producer runs on a ManualClock; the mock server answers in real time.
+
+let server: MockServer | undefined;
+let client: KinesisClient | undefined;
+const producers: KinesisProducer[] = [];
+
+afterEach(async () => {
+  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
+  client?.destroy();
+  client = undefined;
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options: Partial<KinesisProducerOptions>, mock: Parameters<typeof startMockServer>[0] = {}) {
+  server = await startMockServer({ streams: [{ name: 's', shardCount: 1 }], ...mock });
+  client = testClient(server);
+  const clock = new ManualClock();
+  const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, strictOrdering: true, ...options });
+  producers.push(producer);
+  return { clock, producer };
+}
+
+/** The outcome of a put() so far: 'pending', 'written', or the error it rejected with. */
+function outcome(p: Promise<unknown>): { value: unknown } {
+  const o: { value: unknown } = { value: 'pending' };
+  p.then(
+    () => (o.value = 'written'),
+    (e: unknown) => (o.value = e),
+  );
+  return o;
+}
+
+describe('strictOrdering: records waiting for the shard map', () => {
+  it('expire at recordTtl while ListShards keeps failing, and close() then returns with no timer left', async () => {
+    const { clock, producer } = await start({ recordTtl: 500 }, { faults: { rules: [{ operation: 'ListShards', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500 }] } });
+    const failedOnce = new Promise<void>((resolve) => producer.on('shardMapRefreshFailed', () => resolve()));
+    const first = outcome(producer.put({ partitionKey: 'k', data: '1' }));
+    await clock.advance(200);
+    const second = outcome(producer.put({ partitionKey: 'k', data: '2' }));
+    const closing = producer.close();
+    await failedOnce;
+    await clock.advance(299);
+    expect(first.value).toBe('pending');
+    await clock.advance(1);
+    expect(first.value).toBeInstanceOf(UserRecordFailedError);
+    expect(first.value).toMatchObject({ code: ProducerErrorCode.RECORD_EXPIRED, awsErrorCode: 'Expired' });
+    expect(second.value).toBe('pending');
+    await clock.advance(200);
+    expect(second.value).toMatchObject({ code: ProducerErrorCode.RECORD_EXPIRED });
+    await closing;
+    expect(producer.outstandingRecords).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('fail at once on a permanent ListShards error (missing stream), as PutRecords would fail them', async () => {
+    const { clock, producer } = await start({ streamName: 'missing' });
+    const refreshFailed = new Promise<void>((resolve) => producer.on('shardMapRefreshFailed', () => resolve()));
+    const early = outcome(producer.put({ partitionKey: 'k', data: '1' }));
+    await refreshFailed;
+    await clock.advance(0);
+    expect(early.value).toBeInstanceOf(UserRecordFailedError);
+    expect(early.value).toMatchObject({ code: ProducerErrorCode.RECORD_FAILED, awsErrorCode: 'ResourceNotFoundException' });
+    // Until a refresh succeeds, later records fail at once too (no retry timer is advanced here).
+    const late = outcome(producer.put({ partitionKey: 'k', data: '2' }));
+    await clock.advance(0);
+    expect(late.value).toMatchObject({ code: ProducerErrorCode.RECORD_FAILED, awsErrorCode: 'ResourceNotFoundException' });
+    await producer.close();
+  });
+});
