@@ -244,15 +244,32 @@ export class ShardConsumer {
 
   /** Fetches and delivers until the shard ends (returns its children) or the signal aborts. */
   private async processUntilEnd(signal: AbortSignal): Promise<{ childShards: ChildShard[]; lastBatchHadRecords: boolean } | undefined> {
-    const { options, metrics, held } = this.ctx;
+    const { options, held } = this.ctx;
     const checkpoint = held.lease.checkpoint;
-    this.fetcher = this.createFetcher(startPosition(checkpoint, options));
+    const fetcher = (this.fetcher = this.createFetcher(startPosition(checkpoint, options)));
     const decoder = new ShardRecordDecoder(held.lease.hashKeyRange, checkpoint);
+    // Fetching stops at once on lease loss or shutdown, even while a processRecords never returns
+    // (run() closes the fetcher only after it does): no GetRecords or subscription after stop().
+    const stopFetching = (): void => void fetcher.close();
+    signal.addEventListener('abort', stopFetching, { once: true });
+    try {
+      return await this.fetchAndDeliver(fetcher, decoder, signal);
+    } finally {
+      signal.removeEventListener('abort', stopFetching);
+    }
+  }
+
+  private async fetchAndDeliver(
+    fetcher: RecordsFetcher,
+    decoder: ShardRecordDecoder,
+    signal: AbortSignal,
+  ): Promise<{ childShards: ChildShard[]; lastBatchHadRecords: boolean } | undefined> {
+    const { options, metrics } = this.ctx;
     const dims = { Operation: 'ProcessTask', ShardId: this.shardId };
     while (!signal.aborted) {
       let batch: FetchedBatch;
       try {
-        batch = await this.fetcher.next(signal);
+        batch = await fetcher.next(signal);
       } catch (err) {
         if (signal.aborted) return undefined;
         throw err;

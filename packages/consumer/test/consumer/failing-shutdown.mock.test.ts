@@ -1,8 +1,9 @@
+import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { ListShardsCommand, PutRecordCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
-import { createStream, FAST_LEASES, useBackendPerTest, until, type Backend } from './harness.js';
+import { createStream, FAST_LEASES, startBackend, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
 
@@ -136,5 +137,52 @@ describe('exactly one end of life per processor at shard end (mock)', () => {
     release();
     await stopping;
     expect(calls.filter((call) => call.startsWith(parent))).toEqual([`${parent} shardEnded`]);
+  });
+});
+
+describe('stop() while processRecords never returns (mock)', () => {
+  it.each(['polling', 'fanout'] as const)('%s: fetching stops with stop(), nothing is left running', async (mode) => {
+    const before = activeResources();
+    const b = await startBackend({ subscribeCooldownMs: 0 });
+    await createStream(b, 's', 1);
+    await putRecords(b, 's', 3);
+    let getRecords = 0;
+    b.kinesis.middlewareStack.add(
+      (next, context) => (args) => {
+        if ((context as { commandName?: string }).commandName === 'GetRecordsCommand') getRecords++;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    let hung = false;
+    const c = new KinesisConsumer({
+      applicationName: 'app',
+      streamName: 's',
+      kinesisClient: b.kinesis,
+      dynamoDbClient: b.dynamoDb,
+      initialPosition: 'TRIM_HORIZON',
+      leaseManagement: FAST_LEASES,
+      shutdownTimeoutMillis: 200,
+      retrieval:
+        mode === 'fanout'
+          ? { mode: 'fanout' as const, consumerName: 'hung', subscribeCooldownMillis: 0 }
+          : { mode: 'polling' as const, idleTimeBetweenReadsMillis: 10 },
+      processorFactory: () => ({
+        processRecords: () => {
+          hung = true;
+          return new Promise<void>(() => {}); // never settles
+        },
+      }),
+    });
+    await c.start();
+    await until(() => hung, 'processRecords called');
+    await c.stop();
+    const fetchesAtStop = getRecords;
+    expect(b.server.activeSubscriptions).toBe(0);
+    // Polling every 10 ms: a loop still running would have fetched again by now.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(getRecords).toBe(fetchesAtStop);
+    await b.close();
+    expect(await leakedResources(before)).toEqual({});
   });
 });
