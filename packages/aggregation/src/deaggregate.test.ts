@@ -6,6 +6,7 @@ import { encodeAggregatedRecord } from './encode.js';
 import { AggregationError, InvalidDataError, InvalidHashKeyRangeError, InvalidPartitionKeyError, InvalidSequenceNumberError } from './errors.js';
 import { FULL_HASH_KEY_RANGE, MAX_HASH_KEY, partitionKeyToHashKey, splitHashKeyRange } from './hash-key.js';
 import type { KinesisRecordInput, LambdaKinesisRecord, SdkKinesisRecord } from './kinesis-record-input.js';
+import { referenceEncode, type ReferenceMessage } from './protobuf-reference.test-helpers.js';
 import { VECTOR_1, VECTOR_2 } from './test-vectors.test-helpers.js';
 
 const SEQ = '49590338271490256608559692538361571095921575989136588898';
@@ -300,11 +301,6 @@ describe('deaggregate: hash key range (KCL drops containers that do not belong t
     expect(r).toMatchObject({ partitionKey: 'pk1', aggregated: false });
   });
 
-  it('passes through a container whose explicit hash key entry is not a hash key (when a range must be checked)', () => {
-    const data = container(Buffer.from(['0a0161', '1203787878', '1a07', '0800', '1000', '1a0178'].join(''), 'hex'));
-    expect(deaggregate(sdk(data))[0]).toMatchObject({ explicitHashKey: 'xxx', aggregated: true });
-    expectPassThrough(deaggregate(sdk(data), { hashKeyRange: lower }), data);
-  });
 
   it('re-reads a range object whose bounds were changed', () => {
     const range = asStrings(lower);
@@ -335,6 +331,240 @@ describe('deaggregate: hash key range (KCL drops containers that do not belong t
   it('rejects an invalid range with InvalidHashKeyRangeError', () => {
     expect(() => deaggregate(sdk(mixed), { hashKeyRange: { startingHashKey: '10', endingHashKey: '1' } })).toThrow(InvalidHashKeyRangeError);
     expect(() => deaggregate(sdk(mixed), { hashKeyRange: { startingHashKey: 'x', endingHashKey: '1' } })).toThrow(InvalidHashKeyRangeError);
+  });
+});
+
+describe('deaggregate: explicit hash key table entries (one policy, with or without hashKeyRange)', () => {
+  const MAX = MAX_HASH_KEY.toString();
+  /** Record 0 uses explicit_hash_key_table[0]; record 1 has only its partition key ("b"). */
+  const withEntries = (table: string[], records?: ReferenceMessage['records']) => {
+    const body = referenceEncode({
+      partitionKeyTable: ['a', 'b'],
+      explicitHashKeyTable: table,
+      records: records ?? [
+        { partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: Buffer.from('x') },
+        { partitionKeyIndex: 1, data: Buffer.from('y') },
+      ],
+    });
+    return container(body);
+  };
+  const hashB = partitionKeyToHashKey('b');
+  const ranges = [undefined, FULL_HASH_KEY_RANGE, { startingHashKey: '0', endingHashKey: MAX }];
+
+  it.each([
+    ['a leading +', '+5', 5n],
+    ['"-0"', '-0', 0n],
+    ['leading zeros past 39 digits', `${'0'.repeat(10)}${MAX}`, MAX_HASH_KEY],
+    ['a signed, zero-padded key', `+000${MAX}`, MAX_HASH_KEY],
+  ])('delivers an entry with %s, keeping the string the table holds, range-checked by its value', (_label, entry, value) => {
+    const data = withEntries([entry]);
+    for (const hashKeyRange of ranges) {
+      const report = deaggregateWithReport(sdk(data), hashKeyRange === undefined ? {} : { hashKeyRange });
+      expect(report).toMatchObject({ aggregated: true, malformed: false, discardedOutOfRange: 0 });
+      expect(report.records.map((r) => [r.partitionKey, r.explicitHashKey, text(r), r.subSequenceNumber])).toEqual([
+        ['a', entry, 'x', 0],
+        ['b', undefined, 'y', 1],
+      ]);
+    }
+    // In range exactly when its value is: a range of [value, value] (widened to take "b") keeps it, one beside it drops it.
+    const lo = value < hashB ? value : hashB;
+    const hi = value > hashB ? value : hashB;
+    expect(deaggregate(sdk(data), { hashKeyRange: { startingHashKey: lo, endingHashKey: hi } })).toHaveLength(2);
+    if (value === lo && value < MAX_HASH_KEY) {
+      expect(deaggregateWithReport(sdk(data), { hashKeyRange: { startingHashKey: value + 1n, endingHashKey: MAX_HASH_KEY } }).discardedOutOfRange).toBe(2);
+    } else {
+      expect(deaggregateWithReport(sdk(data), { hashKeyRange: { startingHashKey: 0n, endingHashKey: value - 1n } }).discardedOutOfRange).toBe(2);
+    }
+  });
+
+  it.each([
+    ['letters', 'abc'],
+    ['a negative key', '-1'],
+    ['2^128', (MAX_HASH_KEY + 1n).toString()],
+    ['2^128 zero-padded', `000${MAX_HASH_KEY + 1n}`],
+    ['40 nines', '9'.repeat(40)],
+    ['an empty string', ''],
+    ['a space (BigInteger does not trim)', ' 5'],
+    ['a decimal point', '1.5'],
+    ['a sign alone', '+'],
+    ['Arabic-Indic digits', '\u0665'],
+  ])('passes the container through as malformed when an entry is %s, with or without a range', (_label, entry) => {
+    const data = withEntries([entry]);
+    for (const hashKeyRange of [...ranges, splitHashKeyRange(FULL_HASH_KEY_RANGE, 2)[0]!]) {
+      for (const shape of [sdk, lambda]) {
+        const report = deaggregateWithReport(shape(data), hashKeyRange === undefined ? {} : { hashKeyRange });
+        expectPassThrough(report.records, data);
+        expect(report).toMatchObject({ aggregated: false, malformed: true, checksumMismatch: false, discardedOutOfRange: 0 });
+      }
+    }
+  });
+
+  it('tells canonical keys at the 38/39-digit and 2^128 boundaries apart exactly', () => {
+    const valid = ['0', '9'.repeat(38), `1${'0'.repeat(38)}`, MAX, (MAX_HASH_KEY - 1n).toString()];
+    const invalid = [(MAX_HASH_KEY + 1n).toString(), '9'.repeat(39), `4${'0'.repeat(38)}`];
+    for (const hashKeyRange of ranges) {
+      const options = hashKeyRange === undefined ? {} : { hashKeyRange };
+      for (const entry of valid) expect(deaggregateWithReport(sdk(withEntries([entry])), options).records[0]!.explicitHashKey, entry).toBe(entry);
+      for (const entry of invalid) expect(deaggregateWithReport(sdk(withEntries([entry])), options).malformed, entry).toBe(true);
+    }
+  });
+
+  it('reads only the entries records use, as the KCL does: an unused bad entry changes nothing', () => {
+    const data = withEntries(['7', 'abc']);
+    for (const hashKeyRange of ranges) {
+      const report = deaggregateWithReport(sdk(data), hashKeyRange === undefined ? {} : { hashKeyRange });
+      expect(report).toMatchObject({ aggregated: true, malformed: false });
+      expect(report.records.map((r) => r.explicitHashKey)).toEqual(['7', undefined]);
+    }
+    // The same entry used by a record: malformed.
+    const used = withEntries(['7', 'abc'], [
+      { partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: Buffer.from('x') },
+      { partitionKeyIndex: 1, explicitHashKeyIndex: 1, data: Buffer.from('y') },
+    ]);
+    for (const hashKeyRange of ranges) {
+      expect(deaggregateWithReport(sdk(used), hashKeyRange === undefined ? {} : { hashKeyRange })).toMatchObject({ aggregated: false, malformed: true });
+    }
+  });
+
+  it('checks each entry once, and afresh for every container (no state carried over)', () => {
+    const good = withEntries(['5']);
+    const bad = withEntries(['x5']);
+    for (let i = 0; i < 3; i++) {
+      expect(deaggregateWithReport(sdk(good)).malformed).toBe(false);
+      expect(deaggregateWithReport(sdk(bad)).malformed).toBe(true);
+    }
+    // Many records sharing one entry, and a table bigger than the scratch memory's first size.
+    const table = Array.from({ length: 700 }, (_, i) => String(i));
+    const many = container(
+      referenceEncode({
+        partitionKeyTable: ['a'],
+        explicitHashKeyTable: table,
+        records: Array.from({ length: 1400 }, (_, i) => ({ partitionKeyIndex: 0, explicitHashKeyIndex: i % 700, data: Buffer.from([i & 255]) })),
+      }),
+    );
+    const report = deaggregateWithReport(sdk(many), { hashKeyRange: { startingHashKey: 0n, endingHashKey: 699n } });
+    expect(report.records.map((r) => r.explicitHashKey)).toEqual(Array.from({ length: 1400 }, (_, i) => String(i % 700)));
+    table[650] = '-650';
+    const broken = container(
+      referenceEncode({
+        partitionKeyTable: ['a'],
+        explicitHashKeyTable: table,
+        records: Array.from({ length: 700 }, (_, i) => ({ partitionKeyIndex: 0, explicitHashKeyIndex: i, data: Buffer.from([i & 255]) })),
+      }),
+    );
+    expect(deaggregateWithReport(sdk(broken))).toMatchObject({ aggregated: false, malformed: true });
+    expect(deaggregateWithReport(sdk(many)).records).toHaveLength(1400);
+  });
+
+  it('is malformed even when an earlier record is out of the range (no drop decided by record order)', () => {
+    // Record 0 ("b", upper or lower half by its MD5) is checked first; record 1 has the bad entry.
+    const data = withEntries(['abc'], [
+      { partitionKeyIndex: 1, data: Buffer.from('y') },
+      { partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: Buffer.from('x') },
+    ]);
+    const outside = hashB < (1n << 127n) ? splitHashKeyRange(FULL_HASH_KEY_RANGE, 2)[1]! : splitHashKeyRange(FULL_HASH_KEY_RANGE, 2)[0]!;
+    expect(deaggregateWithReport(sdk(data), { hashKeyRange: outside })).toMatchObject({ aggregated: false, malformed: true, discardedOutOfRange: 0 });
+    expect(deaggregateWithReport(sdk(data))).toMatchObject({ aggregated: false, malformed: true });
+  });
+
+  it('is malformed when a later record points outside a key table, even after an out-of-range record', () => {
+    for (const bad of [{ partitionKeyIndex: 5, data: Buffer.from('z') }, { partitionKeyIndex: 0, explicitHashKeyIndex: 3, data: Buffer.from('z') }]) {
+      const data = withEntries(['7'], [{ partitionKeyIndex: 0, explicitHashKeyIndex: 0, data: Buffer.from('x') }, bad]);
+      // Record 0 (hash key 7) is outside [8, max]: before, the container was dropped without looking further.
+      expect(deaggregateWithReport(sdk(data), { hashKeyRange: { startingHashKey: 8n, endingHashKey: MAX_HASH_KEY } })).toMatchObject({
+        aggregated: false,
+        malformed: true,
+        discardedOutOfRange: 0,
+      });
+      expect(deaggregateWithReport(sdk(data))).toMatchObject({ aggregated: false, malformed: true });
+    }
+  });
+});
+
+describe('deaggregate: options', () => {
+  const vector = Buffer.from(VECTOR_1.hex, 'hex');
+
+  it('treats null options, and null option values, as absent (like undefined)', () => {
+    const expected = deaggregateWithReport(sdk(vector));
+    const nullOptions = null as unknown as undefined;
+    expect(deaggregateWithReport(sdk(vector), nullOptions)).toEqual(expected);
+    expect(deaggregate(sdk(vector), nullOptions)).toEqual(expected.records);
+    expect(deaggregateWithReport(sdk(vector), { hashKeyRange: null as unknown as undefined, verifyChecksum: null as unknown as undefined })).toEqual(expected);
+    // verifyChecksum null still verifies.
+    const bad = Buffer.from(vector);
+    bad[bad.length - 1]! ^= 1;
+    expect(deaggregateWithReport(sdk(bad), { verifyChecksum: null as unknown as undefined }).checksumMismatch).toBe(true);
+  });
+
+  it.each([
+    ['a string', 'x'],
+    ['a number', 5],
+    ['a function', () => ({})],
+  ])('rejects options that are %s with AggregationError INVALID_ARGUMENT', (_label, options) => {
+    for (const call of [deaggregate, deaggregateWithReport]) {
+      let caught: unknown;
+      try {
+        call(sdk(vector), options as unknown as undefined);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(AggregationError);
+      expect(caught).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'options' });
+    }
+  });
+});
+
+describe('deaggregate: arrival timestamps', () => {
+  const arrival = (value: unknown, shape: 'sdk' | 'lambda' = 'lambda') =>
+    (shape === 'sdk'
+      ? deaggregate({ Data: Buffer.from('x'), PartitionKey: 'k', SequenceNumber: SEQ, ApproximateArrivalTimestamp: value as Date })
+      : deaggregate({ data: 'eA==', partitionKey: 'k', sequenceNumber: SEQ, approximateArrivalTimestamp: value as number }))[0]!.approximateArrivalTimestamp;
+
+  it('keeps what the SDK (a Date) and Lambda (epoch seconds) deliver', () => {
+    expect(arrival(ARRIVAL, 'sdk')).toBe(ARRIVAL);
+    expect(arrival(1545084650.987)!.toISOString()).toBe('2018-12-17T22:10:50.987Z');
+    expect(arrival(0)!.getTime()).toBe(0);
+    expect(arrival(ARRIVAL)).toBe(ARRIVAL);
+  });
+
+  it.each([
+    ['Z', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00.000Z'],
+    ['milliseconds (toISOString, JSON.stringify)', ARRIVAL.toISOString(), ARRIVAL.toISOString()],
+    ['nanoseconds (Java Instant)', '2024-01-01T00:00:00.123456789Z', '2024-01-01T00:00:00.123Z'],
+    ['an offset', '2024-01-01T01:00:00+01:00', '2024-01-01T00:00:00.000Z'],
+    ['no seconds', '2024-01-01T00:00Z', '2024-01-01T00:00:00.000Z'],
+    ['29 February of a leap year', '2024-02-29T12:00:00Z', '2024-02-29T12:00:00.000Z'],
+    ['an extended year', '+020000-01-01T00:00:00Z', '+020000-01-01T00:00:00.000Z'],
+  ])('accepts an ISO 8601 date-time string with %s', (_label, value, iso) => {
+    expect(arrival(value)!.toISOString()).toBe(iso);
+  });
+
+  it.each([
+    ['an invalid Date (SDK shape)', new Date(Number.NaN), 'sdk'],
+    ['an invalid Date (Lambda shape)', new Date(Number.NaN), 'lambda'],
+    ['epoch seconds past the Date range', 1e20, 'lambda'],
+    ['NaN', Number.NaN, 'lambda'],
+    ['Infinity', Number.POSITIVE_INFINITY, 'lambda'],
+    ['"12" (V8 reads 2001-12-01)', '12', 'lambda'],
+    ['"Tue"', 'Tue', 'lambda'],
+    ['a date without a time', '2024-01-01', 'lambda'],
+    ['a date-time without a time zone (local time)', '2024-01-01T00:00:00', 'lambda'],
+    ['an RFC 2822 date', 'Mon, 01 Jan 2024 00:00:00 GMT', 'lambda'],
+    ['30 February', '2024-02-30T00:00:00Z', 'lambda'],
+    ['29 February of a common year', '2023-02-29T00:00:00Z', 'lambda'],
+    ['month 13', '2024-13-01T00:00:00Z', 'lambda'],
+    ['epoch seconds as a string', '1545084650.987', 'lambda'],
+    ['an empty string', '', 'lambda'],
+    ['a boolean', true, 'lambda'],
+  ] as const)('rejects %s with AggregationError INVALID_ARGUMENT', (_label, value, shape) => {
+    let caught: unknown;
+    try {
+      arrival(value, shape);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AggregationError);
+    expect(caught).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'approximateArrivalTimestamp', retriable: false });
   });
 });
 

@@ -1,6 +1,7 @@
 import { decodeAggregatedRecordMessage, RECORD_STRIDE } from './decode.js';
 import { DIGEST_LENGTH, hasAggregatedRecordMagic, MAGIC_LENGTH } from './format.js';
-import { MAX_HASH_KEY, toHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from './hash-key.js';
+import { AggregationError, AggregationErrorCode } from './errors.js';
+import { MAX_HASH_KEY, parseHashKeyDecimal, toHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from './hash-key.js';
 import { normalizeKinesisRecord, type KinesisRecordInput, type NormalizedKinesisRecord } from './kinesis-record-input.js';
 import { md5, md5Hex } from './md5.js';
 
@@ -39,7 +40,10 @@ export interface DeaggregationReport {
   discardedOutOfRange: number;
   /** The magic matched but the MD5 did not: the record was passed through unchanged. */
   checksumMismatch: boolean;
-  /** The magic and checksum matched but the protobuf was invalid (or empty): passed through unchanged. */
+  /**
+   * The magic and checksum matched but the protobuf was invalid, held no records, had a key index
+   * outside its table or a record whose explicit hash key is not a hash key: passed through unchanged.
+   */
   malformed: boolean;
 }
 
@@ -47,7 +51,7 @@ export interface DeaggregationReport {
  * Splits a Kinesis record into its user records with the KCL's rules (see deaggregateWithReport).
  * Never throws for bad record contents; throws AggregationError only for bad arguments.
  */
-export function deaggregate(record: KinesisRecordInput, options?: DeaggregateOptions): UserRecord[] {
+export function deaggregate(record: KinesisRecordInput, options?: DeaggregateOptions | null): UserRecord[] {
   return deaggregateWithReport(record, options).records;
 }
 
@@ -60,13 +64,21 @@ export function deaggregate(record: KinesisRecordInput, options?: DeaggregateOpt
  * - sub-records get subSequenceNumber 0..n-1, their own keys, and the container's sequence
  *   number and arrival time;
  * - with hashKeyRange, a container with any sub-record out of range yields no records.
- * Deviations from the KCL, so a record is never lost: a key index outside its table, or a
- * container with no user records, passes the record through (the KCL keeps the sub-records
- * before a bad index and drops the rest; it drops an empty container).
+ * Deviations from the KCL, so a record is never lost: a key index outside its table, an explicit
+ * hash key table entry used by a record that is not a hash key (not `new BigInteger(entry)` in
+ * [0, 2^128-1]), or a container with no user records, passes the record through as malformed,
+ * with or without hashKeyRange and whatever the order of the records (the KCL keeps the
+ * sub-records before a bad index or an unparseable key and drops the rest; it drops a container
+ * with a key outside [0, 2^128-1], and an empty container).
+ * `null` options, or a `null` option, count as absent.
  */
-export function deaggregateWithReport(record: KinesisRecordInput, options: DeaggregateOptions = {}): DeaggregationReport {
+export function deaggregateWithReport(record: KinesisRecordInput, options?: DeaggregateOptions | null): DeaggregationReport {
+  if (options === undefined || options === null) options = NO_OPTIONS;
+  else if (typeof options !== 'object') {
+    throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `options must be an object, got ${typeof options}`, { field: 'options' });
+  }
   const input = normalizeKinesisRecord(record);
-  const range = options.hashKeyRange === undefined ? undefined : resolveRange(options.hashKeyRange);
+  const range = options.hashKeyRange === undefined || options.hashKeyRange === null ? undefined : resolveRange(options.hashKeyRange);
   const data = input.data;
   if (!hasAggregatedRecordMagic(data)) return passThrough(input, false, false);
 
@@ -79,6 +91,7 @@ export function deaggregateWithReport(record: KinesisRecordInput, options: Deagg
   const { partitionKeyTable, explicitHashKeyTable, count, records: fields } = message;
   const pkCount = partitionKeyTable.length;
   const ehkCount = explicitHashKeyTable.length;
+  if (ehkCount > 0) resetExplicitHashKeyStates(ehkCount);
   const rangeCheck = range === undefined ? undefined : new RangeCheck(range, partitionKeyTable, explicitHashKeyTable);
   const { sequenceNumber, approximateArrivalTimestamp } = input;
   // Plain Uint8Array views: three times cheaper to create than Buffer#subarray.
@@ -90,11 +103,17 @@ export function deaggregateWithReport(record: KinesisRecordInput, options: Deagg
     const at = i * RECORD_STRIDE;
     const pkIndex = fields[at]!;
     const ehkIndex = fields[at + 1]!;
-    if (pkIndex >= pkCount || ehkIndex >= ehkCount) return passThrough(input, false, true);
+    // The same with or without a range: an index outside its table, or an explicit hash key that is not one, is malformed.
+    if (pkIndex >= pkCount || ehkIndex >= ehkCount || (ehkIndex >= 0 && !isHashKeyEntry(explicitHashKeyTable, ehkIndex))) {
+      return passThrough(input, false, true);
+    }
     if (rangeCheck !== undefined) {
       const inRange = ehkIndex >= 0 ? rangeCheck.explicitHashKeyInRange(ehkIndex) : rangeCheck.partitionKeyInRange(pkIndex);
-      if (inRange === undefined) return passThrough(input, false, true);
-      if (!inRange) return { records: [], aggregated: true, discardedOutOfRange: count, checksumMismatch: false, malformed: false };
+      if (!inRange) {
+        // Malformed wins over out of range, whatever the order, as without a range.
+        if (!restWellFormed(fields, i + 1, count, pkCount, explicitHashKeyTable)) return passThrough(input, false, true);
+        return { records: [], aggregated: true, discardedOutOfRange: count, checksumMismatch: false, malformed: false };
+      }
     }
     const start = fields[at + 2]!;
     const view = new Uint8Array(bytes, base + start, fields[at + 3]! - start);
@@ -109,6 +128,65 @@ export function deaggregateWithReport(record: KinesisRecordInput, options: Deagg
     );
   }
   return { records: out, aggregated: true, discardedOutOfRange: 0, checksumMismatch: false, malformed: false };
+}
+
+const NO_OPTIONS: DeaggregateOptions = Object.freeze({});
+
+/**
+ * Whether records [from, count) all point inside the key tables at hash keys (checked once a
+ * container is being dropped, so that being malformed does not depend on the order of the records).
+ */
+function restWellFormed(fields: Float64Array, from: number, count: number, pkCount: number, explicitHashKeys: string[]): boolean {
+  const ehkCount = explicitHashKeys.length;
+  for (let i = from; i < count; i++) {
+    const at = i * RECORD_STRIDE;
+    const ehkIndex = fields[at + 1]!;
+    if (fields[at]! >= pkCount || ehkIndex >= ehkCount || (ehkIndex >= 0 && !isHashKeyEntry(explicitHashKeys, ehkIndex))) return false;
+  }
+  return true;
+}
+
+/**
+ * Per explicit hash key table entry of the container being read: UNKNOWN, or whether it is a hash
+ * key (VALID / INVALID). Scratch memory, reset for each container (deaggregation is synchronous).
+ */
+let explicitHashKeyStates = new Uint8Array(256);
+
+function resetExplicitHashKeyStates(count: number): void {
+  if (explicitHashKeyStates.length < count) explicitHashKeyStates = new Uint8Array(Math.max(count, explicitHashKeyStates.length * 2));
+  else explicitHashKeyStates.fill(UNKNOWN, 0, count);
+}
+
+/**
+ * Whether an explicit hash key table entry is a hash key as the KCL reads it (`new BigInteger(entry)`
+ * in [0, 2^128-1], see parseHashKeyDecimal); checked once per entry, and only for entries a record
+ * uses, as the KCL parses only those. What the KPL writes (canonical decimals) is recognised by
+ * its characters without BigInt.
+ */
+function isHashKeyEntry(table: string[], index: number): boolean {
+  let state = explicitHashKeyStates[index]!;
+  if (state === UNKNOWN) {
+    const text = table[index]!;
+    state = isCanonicalHashKey(text) || parseHashKeyDecimal(text) !== undefined ? VALID : INVALID;
+    explicitHashKeyStates[index] = state;
+  }
+  return state === VALID;
+}
+
+const MAX_HASH_KEY_TEXT = MAX_HASH_KEY.toString(10);
+
+/** `0|[1-9][0-9]{0,38}` and at most 2^128-1 (39 digits compare as strings): a hash key as the KPL writes it. */
+function isCanonicalHashKey(text: string): boolean {
+  const length = text.length;
+  if (length === 0 || length > MAX_HASH_KEY_TEXT.length) return false;
+  const first = text.charCodeAt(0);
+  if (first === 48) return length === 1;
+  if (first < 49 || first > 57) return false;
+  for (let i = 1; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return length < MAX_HASH_KEY_TEXT.length || text <= MAX_HASH_KEY_TEXT;
 }
 
 function checksumMatches(data: Buffer, messageEnd: number): boolean {
@@ -201,8 +279,6 @@ function partitionKeyHashHex(partitionKey: string): string {
   return hex;
 }
 
-const DECIMAL = /^[0-9]{1,39}$/;
-
 /** Range membership per key-table entry, computed lazily (at most one MD5 per distinct partition key). */
 class RangeCheck {
   private readonly partitionKeyResults: Uint8Array;
@@ -227,16 +303,14 @@ class RangeCheck {
     return result === IN_RANGE;
   }
 
-  /** undefined when the table entry is not a hash key at all. */
-  explicitHashKeyInRange(index: number): boolean | undefined {
+  /** By the entry's value ("+5" and "005" are 5); only for an entry isHashKeyEntry accepted. */
+  explicitHashKeyInRange(index: number): boolean {
     let result = this.explicitHashKeyResults[index]!;
     if (result === UNKNOWN) {
-      const text = this.explicitHashKeys[index]!;
-      const hashKey = DECIMAL.test(text) ? BigInt(text) : -1n;
-      result = hashKey < 0n || hashKey > MAX_HASH_KEY ? INVALID : this.classify(hashKey);
+      result = this.classify(parseHashKeyDecimal(this.explicitHashKeys[index]!)!);
       this.explicitHashKeyResults[index] = result;
     }
-    return result === INVALID ? undefined : result === IN_RANGE;
+    return result === IN_RANGE;
   }
 
   private classify(hashKey: bigint): number {
@@ -247,4 +321,5 @@ class RangeCheck {
 const UNKNOWN = 0;
 const IN_RANGE = 1;
 const OUT_OF_RANGE = 2;
-const INVALID = 3;
+const VALID = 1;
+const INVALID = 2;

@@ -74,6 +74,19 @@ describe('encodeAggregatedRecord', () => {
     expect(referenceDecode(bytes.subarray(4, bytes.length - 16))!.explicitHashKeyTable).toEqual(['42']);
   });
 
+  it('reads explicit hash keys as the KPL does (Java trim, then BigInteger: a sign is allowed) and writes them canonical', () => {
+    const bytes = encodeAggregatedRecord([
+      { partitionKey: 'a', explicitHashKey: '+5', data: Buffer.from('x') },
+      { partitionKey: 'a', explicitHashKey: '\u0000 5\t', data: Buffer.from('y') },
+      { partitionKey: 'a', explicitHashKey: '-0', data: Buffer.from('z') },
+    ]);
+    expect(referenceDecode(bytes.subarray(4, bytes.length - 16))!.explicitHashKeyTable).toEqual(['5', '0']);
+    // Java's trim stops at U+0020: a non-breaking space or a BOM is not whitespace to the KPL.
+    for (const explicitHashKey of ['\u00a05', '\ufeff5', '-1']) {
+      expect(() => encodeAggregatedRecord([{ partitionKey: 'a', explicitHashKey, data: Buffer.from('x') }])).toThrow(InvalidExplicitHashKeyError);
+    }
+  });
+
   it('sizes multi-byte varints and UTF-8 keys exactly (long data, many keys, astral characters)', () => {
     const records = Array.from({ length: 300 }, (_, i) => ({
       partitionKey: `${'😀é'.repeat(i % 7)}key-${i}`,

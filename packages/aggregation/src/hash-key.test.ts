@@ -10,6 +10,7 @@ import {
   hashKeyInRange,
   MAX_HASH_KEY,
   parseExplicitHashKey,
+  parseHashKeyDecimal,
   parseHashKeyRange,
   partitionKeyToHashKey,
   rangesCoverHashSpace,
@@ -101,7 +102,17 @@ describe('parseExplicitHashKey / canonicalExplicitHashKey', () => {
     ['2^128', (MAX_HASH_KEY + 1n).toString()],
     ['a 40-digit number', '9'.repeat(40)],
     ['a negative number', '-1'],
-    ['a sign', '+5'],
+    ['a negative number with leading zeros', '-0001'],
+    ['two signs', '+-5'],
+    ['a sign alone', '+'],
+    ['a sign after the digits', '5-'],
+    ['a space after the sign', '+ 5'],
+    ['a non-breaking space (Java trim keeps it)', '\u00a05'],
+    ['a byte order mark', '\ufeff5'],
+    ['an ideographic space', '\u30005'],
+    ['a line separator', '5\u2028'],
+    ['Arabic-Indic digits (BigInteger takes them; we take ASCII only)', '\u0665'],
+    ['fullwidth digits', '\uff13'],
     ['hex', '0x10'],
     ['a decimal point', '1.5'],
     ['an exponent', '1e5'],
@@ -114,6 +125,70 @@ describe('parseExplicitHashKey / canonicalExplicitHashKey', () => {
   ])('rejects %s with InvalidExplicitHashKeyError', (_label, value) => {
     expect(captureError(() => parseExplicitHashKey(value))).toBeInstanceOf(InvalidExplicitHashKeyError);
     expect(captureError(() => canonicalExplicitHashKey(value))).toMatchObject({ code: 'INVALID_EXPLICIT_HASH_KEY', field: 'explicitHashKey' });
+  });
+});
+
+describe('explicit hash keys as the KPL reads them (String.trim, then new BigInteger)', () => {
+  it('accepts a leading + or - and canonicalises it away ("-0" is 0)', () => {
+    expect(parseExplicitHashKey('+5')).toBe(5n);
+    expect(parseExplicitHashKey('-0')).toBe(0n);
+    expect(parseExplicitHashKey('-000')).toBe(0n);
+    expect(parseExplicitHashKey(`+${'0'.repeat(45)}${MAX_HASH_KEY}`)).toBe(MAX_HASH_KEY);
+    expect(canonicalExplicitHashKey('+5')).toBe('5');
+    expect(canonicalExplicitHashKey('-0')).toBe('0');
+    expect(canonicalExplicitHashKey(' +0042 ')).toBe('42');
+    expect(captureError(() => parseExplicitHashKey(`+${MAX_HASH_KEY + 1n}`))).toBeInstanceOf(InvalidExplicitHashKeyError);
+  });
+
+  it('trims U+0000..U+0020 at both ends (Java String.trim), controls included, and nothing else', () => {
+    expect(parseExplicitHashKey('\u00005')).toBe(5n);
+    expect(parseExplicitHashKey('\u0001 \t5\r\n\u001f')).toBe(5n);
+    expect(canonicalExplicitHashKey('\u0000\u0020-0\u0000')).toBe('0');
+    // Not "trimmed" in between: the sign and the digits must be contiguous.
+    expect(captureError(() => parseExplicitHashKey('- 5'))).toBeInstanceOf(InvalidExplicitHashKeyError);
+  });
+
+  it('agrees with a model of Java (trim <= U+0020, BigInteger with ASCII digits, [0, 2^128-1]) on random strings', () => {
+    const javaModel = (s: string): bigint | undefined => {
+      let a = 0;
+      let b = s.length;
+      while (a < b && s.charCodeAt(a) <= 0x20) a++;
+      while (b > a && s.charCodeAt(b - 1) <= 0x20) b--;
+      const t = s.slice(a, b);
+      if (!/^[+-]?[0-9]+$/.test(t)) return undefined;
+      const v = BigInt(t.replace(/^\+/, ''));
+      return v >= 0n && v <= MAX_HASH_KEY ? v : undefined;
+    };
+    const unit = fc.constantFrom('0', '0', '1', '5', '9', '+', '-', ' ', '\t', '\u0000', '\u001f', '\u00a0', '\ufeff', '\u3000', 'x', '\u0665');
+    const text = fc.oneof(
+      fc.array(unit, { maxLength: 12 }).map((a) => a.join('')),
+      fc.tuple(fc.constantFrom('', ' ', '\u0000', '\u00a0'), fc.constantFrom('', '+', '-'), fc.nat({ max: 3 }), fc.bigInt({ min: 0n, max: MAX_HASH_KEY + 2n }), fc.constantFrom('', '\n', '\ufeff')).map(
+        ([pre, sign, zeros, n, post]) => `${pre}${sign}${'0'.repeat(zeros)}${n}${post}`,
+      ),
+    );
+    fc.assert(
+      fc.property(text, (s) => {
+        const expected = javaModel(s);
+        if (expected === undefined) {
+          expect(captureError(() => parseExplicitHashKey(s))).toBeInstanceOf(InvalidExplicitHashKeyError);
+          expect(captureError(() => canonicalExplicitHashKey(s))).toBeInstanceOf(InvalidExplicitHashKeyError);
+        } else {
+          expect(parseExplicitHashKey(s)).toBe(expected);
+          expect(canonicalExplicitHashKey(s)).toBe(expected.toString(10));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parseHashKeyDecimal reads a key table entry like new BigInteger(entry): signs and zeros yes, whitespace no', () => {
+    expect(parseHashKeyDecimal('+5')).toBe(5n);
+    expect(parseHashKeyDecimal('-0')).toBe(0n);
+    expect(parseHashKeyDecimal(`${'0'.repeat(60)}${MAX_HASH_KEY}`)).toBe(MAX_HASH_KEY);
+    expect(parseHashKeyDecimal('0')).toBe(0n);
+    for (const bad of [' 5', '5 ', '\u00005', '', '+', '-1', (MAX_HASH_KEY + 1n).toString(), '9'.repeat(40), 'abc', '1e3', '\u0665']) {
+      expect(parseHashKeyDecimal(bad), JSON.stringify(bad)).toBeUndefined();
+    }
   });
 });
 

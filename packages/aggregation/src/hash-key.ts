@@ -45,12 +45,38 @@ export function validatePartitionKey(partitionKey: unknown): asserts partitionKe
 const DECIMAL = /^[0-9]+$/;
 /** Decimal without leading zeros and at most 38 digits: always < 10^38 < 2^128, so already canonical. */
 const CANONICAL_SHORT_DECIMAL = /^(?:0|[1-9][0-9]{0,37})$/;
+/**
+ * What Java's `new BigInteger(s)` accepts, in ASCII: an optional sign, then decimal digits (any
+ * number, leading zeros included). BigInteger also takes non-ASCII Unicode digits (Arabic-Indic,
+ * fullwidth, ...); we accept ASCII digits only, which is all the KPL ever writes.
+ */
+const SIGNED_DECIMAL = /^[+-]?[0-9]+$/;
 /** Digits in 2^128-1 = 340282366920938463463374607431768211455. */
 const MAX_HASH_KEY_DIGITS = 39;
 
 /**
- * Parses an explicit hash key: a base-10 integer in [0, 2^128-1] (surrounding whitespace is
- * trimmed and leading zeros are accepted, as the KPL does). Throws InvalidExplicitHashKeyError otherwise.
+ * The value of a hash key written as Java's `new BigInteger(text)` reads it (optional `+`/`-`,
+ * ASCII digits, any length, no whitespace), or undefined when it does not parse or is outside
+ * [0, 2^128-1] (`"-0"` is 0). How the KCL reads an explicit hash key table entry.
+ */
+export function parseHashKeyDecimal(text: string): bigint | undefined {
+  if (!SIGNED_DECIMAL.test(text)) return undefined;
+  const sign = text.charCodeAt(0);
+  const negative = sign === 45; // '-'
+  let i = negative || sign === 43 ? 1 : 0; // '+'
+  while (i < text.length - 1 && text.charCodeAt(i) === 48) i++; // leading zeros
+  const digits = text.length - i;
+  if (digits > MAX_HASH_KEY_DIGITS) return undefined;
+  const value = BigInt(i === 0 ? text : text.slice(i));
+  if (negative ? value !== 0n : value > MAX_HASH_KEY) return undefined;
+  return value;
+}
+
+/**
+ * Parses an explicit hash key as the KPL does: Java's `String.trim()` (characters U+0000..U+0020
+ * at both ends; not NBSP, BOM or other Unicode spaces), then `new BigInteger(s)` (an optional `+` or
+ * `-`, leading zeros allowed; ASCII digits only here), and the value must be in [0, 2^128-1]
+ * (`"-0"` is 0). Throws InvalidExplicitHashKeyError otherwise.
  */
 export function parseExplicitHashKey(explicitHashKey: unknown): bigint {
   if (typeof explicitHashKey === 'bigint') {
@@ -62,19 +88,18 @@ export function parseExplicitHashKey(explicitHashKey: unknown): bigint {
   if (typeof explicitHashKey !== 'string') {
     throw new InvalidExplicitHashKeyError(`explicitHashKey must be a decimal string, got ${typeof explicitHashKey}`);
   }
-  const trimmed = explicitHashKey.trim();
-  if (!DECIMAL.test(trimmed)) {
+  const trimmed = javaTrim(explicitHashKey);
+  if (!SIGNED_DECIMAL.test(trimmed)) {
     throw new InvalidExplicitHashKeyError(`explicitHashKey must be a decimal integer in [0, 2^128-1], got "${truncate(explicitHashKey)}"`);
   }
-  const significant = trimmed.replace(/^0+(?=[0-9])/, '');
-  const value = significant.length > MAX_HASH_KEY_DIGITS ? MAX_HASH_KEY + 1n : BigInt(significant);
-  if (value > MAX_HASH_KEY) throw new InvalidExplicitHashKeyError('explicitHashKey must be in [0, 2^128-1]');
+  const value = parseHashKeyDecimal(trimmed);
+  if (value === undefined) throw new InvalidExplicitHashKeyError('explicitHashKey must be in [0, 2^128-1]');
   return value;
 }
 
 /**
  * The form the KPL writes an explicit hash key in (the uint128 as `toString(10)`: trimmed, no
- * leading zeros). Validates like parseExplicitHashKey; avoids BigInt for keys already canonical.
+ * sign, no leading zeros). Validates like parseExplicitHashKey; avoids BigInt for keys already canonical.
  */
 export function canonicalExplicitHashKey(explicitHashKey: unknown): string {
   if (typeof explicitHashKey === 'string' && CANONICAL_SHORT_DECIMAL.test(explicitHashKey)) return explicitHashKey;
@@ -165,6 +190,15 @@ function parseRangeBound(value: unknown, field: string): bigint {
     throw new InvalidHashKeyRangeError(`${field} exceeds 2^128-1`, { field });
   }
   return BigInt(significant);
+}
+
+/** Java's String.trim(): strips characters <= U+0020 (controls and space) from both ends, nothing else. */
+function javaTrim(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && s.charCodeAt(start) <= 0x20) start++;
+  while (end > start && s.charCodeAt(end - 1) <= 0x20) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
 function truncate(s: string): string {

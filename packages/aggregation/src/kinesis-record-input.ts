@@ -106,13 +106,56 @@ function optionalString(value: unknown, field: string): string | undefined {
   return value;
 }
 
-/** Date as is; a number as epoch seconds (Lambda, and Kinesis' JSON wire format); an ISO string. */
+/**
+ * An ISO 8601 date-time with seconds optional, any fraction, and a zone (`Z` or `±hh:mm`), as
+ * Date#toISOString / JSON.stringify, Java's Instant and RFC 3339 write it. Anything else would go
+ * to V8's legacy date parser, which reads e.g. "12" as 2001-12-01.
+ */
+const ISO_DATE_TIME = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The SDK gives a Date; Lambda and Kinesis' JSON wire format epoch seconds (a number, with a
+ * fraction); a record that went through JSON an ISO string. Throws unless the result is a valid Date.
+ */
 function toDate(value: unknown, field: string): Date | undefined {
   if (value === undefined || value === null) return undefined;
-  if (value instanceof Date) return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(Math.round(value * 1000));
-  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value);
-  throw new AggregationError(AggregationErrorCode.INVALID_ARGUMENT, `${field} must be a Date or epoch seconds`, {
-    field: 'approximateArrivalTimestamp',
-  });
+  if (value instanceof Date) {
+    if (!Number.isNaN(value.getTime())) return value;
+  } else if (typeof value === 'number') {
+    const date = new Date(Math.round(value * 1000)); // NaN, ±Infinity and values past ±8.64e12 s give an invalid Date
+    if (!Number.isNaN(date.getTime())) return date;
+  } else if (typeof value === 'string') {
+    const date = parseIsoDateTime(value);
+    if (date !== undefined) return date;
+  }
+  throw new AggregationError(
+    AggregationErrorCode.INVALID_ARGUMENT,
+    `${field} must be a valid Date, epoch seconds or an ISO 8601 date-time with a time zone, got ${describeValue(value)}`,
+    { field: 'approximateArrivalTimestamp' },
+  );
+}
+
+function parseIsoDateTime(text: string): Date | undefined {
+  const match = ISO_DATE_TIME.exec(text);
+  if (match === null) return undefined;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) return undefined; // month 13, hour 25, offset +25:00, ...
+  // Date.parse rolls a day past the month's end over (2024-02-30 is March 1): reject it.
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  if (day > daysInMonth(year, month)) return undefined;
+  return new Date(time);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function describeValue(value: unknown): string {
+  if (value instanceof Date) return 'an invalid Date';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  if (typeof value === 'number') return String(value);
+  return typeof value;
 }

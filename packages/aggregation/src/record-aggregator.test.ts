@@ -81,6 +81,18 @@ describe('RecordAggregator', () => {
     expect('explicitHashKey' in out.userRecords[1]!).toBe(false);
   });
 
+  it('accepts a signed explicit hash key as the KPL does ("+5" is 5, "-0" is 0) and routes by its canonical form', () => {
+    const aggregator = new RecordAggregator();
+    aggregator.add({ partitionKey: 'x', explicitHashKey: '\u0000+5 ', data: Buffer.from('1') });
+    aggregator.add({ partitionKey: 'y', explicitHashKey: '-0', data: Buffer.from('2') });
+    const out = aggregator.flush()!;
+    expect(out.explicitHashKey).toBe('5');
+    expect(out.userRecords.map((r) => r.explicitHashKey)).toEqual(['5', '0']);
+    const single = new RecordAggregator();
+    single.add({ partitionKey: 'z', explicitHashKey: '+007', data: Buffer.from('3') });
+    expect(single.flush()).toMatchObject({ explicitHashKey: '7', aggregated: false });
+  });
+
   it('sends a lone record raw: the user key and bytes, EHK = MD5 of its key, as the KPL does', () => {
     const aggregator = new RecordAggregator<string>();
     const data = Buffer.from('hello');

@@ -44,9 +44,16 @@ describe('compareExtendedSequenceNumbers', () => {
     expect(compareExtendedSequenceNumbers(esn('10', 0), esn('9', 999))).toBeGreaterThan(0);
   });
 
-  it('ignores sub-sequence numbers between equal sentinels', () => {
-    expect(compareExtendedSequenceNumbers(esn('LATEST', 5), esn('LATEST', 1))).toBe(0);
+  it('orders equal sentinels by sub-sequence number, as the KCL does, except SHARD_END', () => {
+    expect(compareExtendedSequenceNumbers(esn('LATEST', 5), esn('LATEST', 1))).toBeGreaterThan(0);
+    expect(compareExtendedSequenceNumbers(esn('TRIM_HORIZON', 0), esn('TRIM_HORIZON', 1))).toBeLessThan(0);
+    expect(compareExtendedSequenceNumbers(esn('AT_TIMESTAMP', 2), esn('AT_TIMESTAMP', 2))).toBe(0);
+    expect(compareExtendedSequenceNumbers(esn('AT_TIMESTAMP'), esn('AT_TIMESTAMP', 0))).toBe(0);
+    // The sentinel decides before the sub-sequence number does.
+    expect(compareExtendedSequenceNumbers(esn('LATEST', 0), esn('TRIM_HORIZON', 9))).toBeGreaterThan(0);
+    // ExtendedSequenceNumber.compareTo returns 0 for SHARD_END vs SHARD_END before looking at sub-sequence numbers.
     expect(compareExtendedSequenceNumbers(esn('SHARD_END'), esn('SHARD_END', 3))).toBe(0);
+    expect(compareExtendedSequenceNumbers(esn('SHARD_END', 7), esn('SHARD_END', 3))).toBe(0);
   });
 
   it('compares huge numbers numerically, leading zeros included', () => {
@@ -61,14 +68,15 @@ describe('compareExtendedSequenceNumbers', () => {
 
   it('is antisymmetric and transitive (sorting agrees with a reference order)', () => {
     const arbitrary = fc.oneof(
-      fc.constantFrom(...Object.values(SentinelCheckpoint)).map((s) => esn(s)),
+      fc.tuple(fc.constantFrom(...Object.values(SentinelCheckpoint)), fc.option(fc.nat({ max: 3 }), { nil: undefined })).map(([s, sub]) => esn(s, sub)),
       fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 60n }), fc.nat({ max: 5 })).map(([n, sub]) => esn(n.toString(), sub)),
     );
     const rank = (e: ExtendedSequenceNumber): [number, bigint, number] => {
       const s = e.sequenceNumber;
-      if (s === 'AT_TIMESTAMP') return [-3, 0n, 0];
-      if (s === 'TRIM_HORIZON') return [-2, 0n, 0];
-      if (s === 'LATEST') return [-1, 0n, 0];
+      // KCL compareTo: SHARD_END ties with SHARD_END; anything else ties by sub-sequence number.
+      if (s === 'AT_TIMESTAMP') return [-3, 0n, e.subSequenceNumber ?? 0];
+      if (s === 'TRIM_HORIZON') return [-2, 0n, e.subSequenceNumber ?? 0];
+      if (s === 'LATEST') return [-1, 0n, e.subSequenceNumber ?? 0];
       if (s === 'SHARD_END') return [1, 0n, 0];
       return [0, BigInt(s), e.subSequenceNumber ?? 0];
     };
@@ -94,6 +102,16 @@ describe('compareExtendedSequenceNumbers', () => {
   ])('throws InvalidSequenceNumberError for %s', (_label, value) => {
     expect(() => compareExtendedSequenceNumbers(esn(value as string), esn('1'))).toThrow(InvalidSequenceNumberError);
     expect(() => compareExtendedSequenceNumbers(esn('1'), esn(value as string))).toThrow(InvalidSequenceNumberError);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', '1'],
+  ])('throws InvalidSequenceNumberError (not a TypeError) when a side is %s', (_label, value) => {
+    const bad = value as unknown as ExtendedSequenceNumber;
+    expect(() => compareExtendedSequenceNumbers(bad, esn('1'))).toThrow(InvalidSequenceNumberError);
+    expect(() => compareExtendedSequenceNumbers(esn('1'), bad)).toThrow(InvalidSequenceNumberError);
   });
 });
 
@@ -127,6 +145,9 @@ describe('predicates and validation', () => {
     ['a negative sub-sequence number', esn(REAL, -1)],
     ['a fractional sub-sequence number', esn(REAL, 1.5)],
     ['a non-number sub-sequence number', { sequenceNumber: REAL, subSequenceNumber: '1' as unknown as number }],
+    ['null', null as unknown as ExtendedSequenceNumber],
+    ['undefined', undefined as unknown as ExtendedSequenceNumber],
+    ['a bare sequence number string', REAL as unknown as ExtendedSequenceNumber],
   ])('validateExtendedSequenceNumber rejects %s', (_label, value) => {
     let caught: unknown;
     try {

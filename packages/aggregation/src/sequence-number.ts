@@ -40,6 +40,9 @@ export function isSequenceNumber(value: unknown): value is string {
 
 /** Throws InvalidSequenceNumberError unless `value` is a decimal sequence number or a sentinel. */
 export function validateExtendedSequenceNumber(value: ExtendedSequenceNumber): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidSequenceNumberError(`an extended sequence number must be an object, got ${value === null ? 'null' : typeof value}`);
+  }
   if (typeof value.sequenceNumber !== 'string' || (!isSentinel(value.sequenceNumber) && !isSequenceNumber(value.sequenceNumber))) {
     throw new InvalidSequenceNumberError(`sequenceNumber must be a decimal string or a sentinel, got ${JSON.stringify(value.sequenceNumber)}`);
   }
@@ -50,18 +53,22 @@ export function validateExtendedSequenceNumber(value: ExtendedSequenceNumber): v
 }
 
 /**
- * Compares two extended sequence numbers as the KCL does: AT_TIMESTAMP < TRIM_HORIZON < LATEST <
- * every real sequence number (compared as integers, then by sub-sequence number, absent = 0) <
- * SHARD_END. Returns a negative number, zero or a positive number. Throws
- * InvalidSequenceNumberError for anything else.
+ * Compares two extended sequence numbers as the KCL's ExtendedSequenceNumber.compareTo does:
+ * AT_TIMESTAMP < TRIM_HORIZON < LATEST < every real sequence number (compared as integers) <
+ * SHARD_END; equal sequence numbers, and equal sentinels other than SHARD_END, are then ordered by
+ * sub-sequence number (absent = 0); SHARD_END equals SHARD_END whatever the sub-sequence numbers.
+ * Returns a negative number, zero or a positive number. Throws InvalidSequenceNumberError for
+ * anything else.
  */
 export function compareExtendedSequenceNumbers(a: ExtendedSequenceNumber, b: ExtendedSequenceNumber): number {
-  const ra = rank(a.sequenceNumber);
-  const rb = rank(b.sequenceNumber);
+  const ra = rank(a?.sequenceNumber);
+  const rb = rank(b?.sequenceNumber);
   if (ra !== rb) return ra < rb ? -1 : 1;
-  if (ra !== NUMBER_RANK) return 0;
-  const bySequence = compareDecimals(a.sequenceNumber, b.sequenceNumber);
-  if (bySequence !== 0) return bySequence;
+  if (ra === SENTINEL_RANK.SHARD_END) return 0;
+  if (ra === NUMBER_RANK) {
+    const bySequence = compareDecimals(a.sequenceNumber, b.sequenceNumber);
+    if (bySequence !== 0) return bySequence;
+  }
   const sa = a.subSequenceNumber ?? 0;
   const sb = b.subSequenceNumber ?? 0;
   return sa === sb ? 0 : sa < sb ? -1 : 1;

@@ -5,7 +5,7 @@ import { canonicalExplicitHashKey, validatePartitionKey } from './hash-key.js';
 export interface UserRecordInput {
   /** 1..256 characters (UTF-16 units, as the KPL counts), well-formed Unicode. */
   partitionKey: string;
-  /** Decimal integer in [0, 2^128-1]; written in canonical form (trimmed, no leading zeros). */
+  /** Decimal integer in [0, 2^128-1], read as the KPL reads it (trimmed, optional sign, leading zeros); written in canonical form. */
   explicitHashKey?: string;
   data: Uint8Array;
 }
