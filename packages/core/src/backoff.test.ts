@@ -8,6 +8,12 @@ describe('backoffDelay', () => {
     const opts = { baseMs: 100, maxMs: 1000, jitter: 'none' as const };
     expect([1, 2, 3, 4, 5, 6].map((a) => backoffDelay(a, opts))).toEqual([100, 200, 400, 800, 1000, 1000]);
   });
+  it('stays a number after thousands of attempts, with a zero base too (no 0 * Infinity)', () => {
+    for (const jitter of ['none', 'equal', 'full'] as const) {
+      expect(backoffDelay(5_000, { baseMs: 0, maxMs: 1000, jitter, random: () => 0.5 })).toBe(0);
+      expect(backoffDelay(5_000, { baseMs: 100, maxMs: 1000, jitter: 'none' })).toBe(1000);
+    }
+  });
   it('applies full and equal jitter from the injected random source', () => {
     expect(backoffDelay(3, { baseMs: 100, maxMs: 10_000, random: () => 0.5 })).toBe(200);
     expect(backoffDelay(3, { baseMs: 100, maxMs: 10_000, jitter: 'equal', random: () => 0 })).toBe(200);

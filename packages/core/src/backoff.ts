@@ -17,7 +17,9 @@ export interface BackoffOptions {
 /** Delay before retry number `attempt` (1-based): exponential, capped, jittered. */
 export function backoffDelay(attempt: number, options: BackoffOptions): number {
   const multiplier = options.multiplier ?? 2;
-  const exp = Math.min(options.maxMs, options.baseMs * Math.pow(multiplier, Math.max(0, attempt - 1)));
+  const growth = Math.pow(multiplier, Math.max(0, attempt - 1));
+  // After ~1000 attempts growth is Infinity, and 0 * Infinity (baseMs 0) would be NaN.
+  const exp = options.baseMs === 0 ? 0 : Math.min(options.maxMs, options.baseMs * growth);
   const random = options.random ?? Math.random;
   switch (options.jitter ?? 'full') {
     case 'none':

@@ -65,7 +65,7 @@ export class InvalidRecordError extends KinesisProducerError {
 
 /**
  * A user record that finally failed: a non-retriable error, throttling with failIfThrottled, or
- * recordTtl reached. Carries the full result (every attempt) and the record as it was given.
+ * recordTtl reached. Carries the result (its attempts, see UserRecordResult) and the record as it was given.
  */
 export class UserRecordFailedError extends KinesisProducerError {
   override name = 'UserRecordFailedError';
@@ -78,7 +78,7 @@ export class UserRecordFailedError extends KinesisProducerError {
     const reason = last ? `${last.errorCode ?? 'Error'}: ${last.errorMessage ?? ''}` : 'no attempt was made';
     super(
       options.expired ? ProducerErrorCode.RECORD_EXPIRED : ProducerErrorCode.RECORD_FAILED,
-      `user record failed after ${result.attempts.length} attempt(s); last error ${reason}`,
+      `user record failed after ${result.attempts.length + (result.attemptsOmitted ?? 0)} attempt(s); last error ${reason}`,
       false,
       { ...options, awsErrorCode: options.awsErrorCode ?? last?.errorCode },
     );

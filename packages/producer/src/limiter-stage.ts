@@ -9,13 +9,17 @@ interface ShardQueue {
   head: number;
   /** Strict ordering: a container of this shard is past the limiter and not yet settled. */
   busy: boolean;
+  /** The shard is not open in the shard map: the queue goes as soon as it is idle (empty, not busy). */
+  closed: boolean;
 }
 
 /**
  * Per-shard queues in front of the per-shard token buckets (the KPL's Limiter). Containers leave
  * in order while both buckets have tokens; a blocked queue is drained again every 25 ms. Containers
  * past their expiration are handed back instead. In strict-ordering mode a shard releases its next
- * container only when the previous one has settled (`release`).
+ * container only when the previous one has settled (`release`). Queues of shards that are no longer
+ * open are dropped once idle (retireClosed), so a stream resharded again and again keeps about one
+ * per open shard (a closed shard's token buckets are of no use: it takes no more writes).
  */
 export class LimiterStage {
   private readonly queues = new Map<string, ShardQueue>();
@@ -27,7 +31,14 @@ export class LimiterStage {
     private readonly clock: Clock,
     private readonly pass: (container: Container) => void,
     private readonly expired: (container: Container, shardId: string) => void,
+    /** Whether a shard is open in the current shard map. */
+    private readonly isOpen: (shardId: string) => boolean,
   ) {}
+
+  /** Shards that have a queue. */
+  get size(): number {
+    return this.queues.size;
+  }
 
   /** Containers waiting for tokens (or, in strict mode, for their shard). */
   get queuedContainers(): number {
@@ -60,6 +71,7 @@ export class LimiterStage {
     q.items = [];
     q.head = 0;
     this.queued -= taken.length;
+    if (q.closed) this.forgetIfIdle(q);
     return taken;
   }
 
@@ -77,9 +89,20 @@ export class LimiterStage {
     return q !== undefined && (q.busy || q.head < q.items.length);
   }
 
-  /** Every shard a queue was made for. */
+  /** Every shard that has a queue. */
   shardIds(): IterableIterator<string> {
     return this.queues.keys();
+  }
+
+  /**
+   * The shard map changed: drops the queues of shards no longer open that are idle. The others
+   * drain (or, strict mode, settle) as before and are dropped once idle.
+   */
+  retireClosed(): void {
+    for (const q of this.queues.values()) {
+      q.closed = !this.isOpen(q.shardId);
+      if (q.closed) this.forgetIfIdle(q);
+    }
   }
 
   /** Releases what the buckets allow from one shard's queue now. */
@@ -98,7 +121,7 @@ export class LimiterStage {
   private queue(shardId: string): ShardQueue {
     let q = this.queues.get(shardId);
     if (!q) {
-      q = { shardId, limiter: new ShardRateLimiter(this.options, this.clock.monotonic()), items: [], head: 0, busy: false };
+      q = { shardId, limiter: new ShardRateLimiter(this.options, this.clock.monotonic()), items: [], head: 0, busy: false, closed: !this.isOpen(shardId) };
       this.queues.set(shardId, q);
     }
     return q;
@@ -122,7 +145,13 @@ export class LimiterStage {
       if (this.options.strict) q.busy = true;
       this.pass(c);
     }
+    if (q.closed) this.forgetIfIdle(q);
     return false;
+  }
+
+  private forgetIfIdle(q: ShardQueue): void {
+    if (q.busy || q.head < q.items.length || this.queues.get(q.shardId) !== q) return;
+    this.queues.delete(q.shardId);
   }
 
   private take(q: ShardQueue): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addAttempt, NO_ATTEMPTS, PendingList, type PendingRecord } from './pending.js';
+import { addAttempt, attemptCount, NO_ATTEMPTS, PendingList, RECENT_ATTEMPTS_KEPT, type PendingRecord } from './pending.js';
 
 function record(id: number): PendingRecord {
   const never = () => undefined;
@@ -15,6 +15,7 @@ function record(id: number): PendingRecord {
     deadline: 0,
     lastEnd: 0,
     attempts: NO_ATTEMPTS,
+    attemptsOmitted: 0,
     resolve: never,
     batch: undefined,
     batchIndex: 0,
@@ -57,5 +58,23 @@ describe('addAttempt', () => {
     expect(b.attempts).toBe(NO_ATTEMPTS);
     expect(NO_ATTEMPTS).toHaveLength(0);
     expect(Object.isFrozen(NO_ATTEMPTS)).toBe(true);
+  });
+
+  it('keeps the first attempt and the latest RECENT_ATTEMPTS_KEPT, counting the ones it drops', () => {
+    const r = record(1);
+    for (let i = 0; i < 1000; i++) addAttempt(r, { delay: i, duration: 0, successful: false, errorCode: 'T', errorMessage: `throttled ${i}` });
+    expect(RECENT_ATTEMPTS_KEPT).toBe(32);
+    expect(r.attempts).toHaveLength(1 + RECENT_ATTEMPTS_KEPT);
+    expect(r.attemptsOmitted).toBe(1000 - 1 - RECENT_ATTEMPTS_KEPT);
+    expect(attemptCount(r)).toBe(1000);
+    // The first, then the latest in order.
+    expect(r.attempts.map((a) => a.delay)).toEqual([0, ...Array.from({ length: RECENT_ATTEMPTS_KEPT }, (_, i) => 1000 - RECENT_ATTEMPTS_KEPT + i)]);
+  });
+
+  it('drops nothing up to the limit', () => {
+    const r = record(1);
+    for (let i = 0; i <= RECENT_ATTEMPTS_KEPT; i++) addAttempt(r, { delay: i, duration: 0, successful: false });
+    expect(r.attempts.map((a) => a.delay)).toEqual(Array.from({ length: RECENT_ATTEMPTS_KEPT + 1 }, (_, i) => i));
+    expect(r.attemptsOmitted).toBe(0);
   });
 });

@@ -24,8 +24,13 @@ export interface PendingRecord {
   deadline: number;
   /** End of the previous attempt (or arrival): the next attempt's delay is measured from it. */
   lastEnd: number;
-  /** NO_ATTEMPTS until the first attempt ends (most records need one, so no array grows). */
+  /**
+   * NO_ATTEMPTS until the first attempt ends (most records need one, so no array grows). Bounded:
+   * the first attempt and the latest RECENT_ATTEMPTS_KEPT (see addAttempt).
+   */
   attempts: Attempt[];
+  /** Attempts dropped from the middle of `attempts` (the total is attempts.length + this). */
+  attemptsOmitted: number;
   /** The put() promise's resolve; a failure resolves it with a rejected promise. Unused in a batch. */
   resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void;
   /** The putMany() call the record came in, and its position there; undefined for put(). */
@@ -40,9 +45,31 @@ export interface PendingRecord {
 /** Shared, frozen: a record's attempts before its first one ends (addAttempt replaces it). */
 export const NO_ATTEMPTS: Attempt[] = Object.freeze([]) as unknown as Attempt[];
 
+/**
+ * Attempts a record keeps besides its first: with recordTtl Infinity a throttled record may be
+ * retried forever, and the memory it holds must stay bounded (outstanding bytes do not count it).
+ */
+export const RECENT_ATTEMPTS_KEPT = 32;
+
+/**
+ * Records an attempt. A record keeps its first attempt and the latest RECENT_ATTEMPTS_KEPT; those
+ * in between are dropped (oldest first) and counted in attemptsOmitted.
+ */
 export function addAttempt(record: PendingRecord, attempt: Attempt): void {
-  if (record.attempts === NO_ATTEMPTS) record.attempts = [attempt];
-  else record.attempts.push(attempt);
+  const attempts = record.attempts;
+  if (attempts === NO_ATTEMPTS) record.attempts = [attempt];
+  else if (attempts.length <= RECENT_ATTEMPTS_KEPT) attempts.push(attempt);
+  else {
+    // Full: drop the oldest of the recent ones (index 1, after the first) in place.
+    attempts.copyWithin(1, 2);
+    attempts[attempts.length - 1] = attempt;
+    record.attemptsOmitted++;
+  }
+}
+
+/** Every attempt a record made, the omitted ones included. */
+export function attemptCount(record: PendingRecord): number {
+  return record.attempts.length + record.attemptsOmitted;
 }
 
 /**

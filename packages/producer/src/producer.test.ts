@@ -1,9 +1,9 @@
 import { KinesisClient, ListShardsCommand, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { deaggregate, MAX_HASH_KEY } from '@kinesis-kit/aggregation';
-import { ManualClock } from '@kinesis-kit/core';
+import { InMemoryMetricsSink, ManualClock } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProducerClosedError, ProducerErrorCode } from './errors.js';
+import { ProducerClosedError, ProducerErrorCode, UserRecordFailedError } from './errors.js';
 import { KinesisProducer } from './producer.js';
 import type { KinesisProducerOptions } from './options.js';
 
@@ -108,6 +108,54 @@ describe('KinesisProducer (ManualClock, mocked client)', () => {
     expect(await settled).toBeInstanceOf(ProducerClosedError);
     expect(producer.outstandingRecords).toBe(0);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('recordTtl Infinity under throttling: a record stores its first and latest 32 attempts, and counts the rest', async () => {
+    let calls = 0;
+    kinesis.on(PutRecordsCommand).callsFake((i: { Records: unknown[] }) => (++calls <= 100 ? throttled(i.Records.length) : ok(i.Records.length)));
+    const metrics = new InMemoryMetricsSink();
+    const { clock, producer } = await started({ recordTtl: Infinity, retryBaseDelay: 1, retryMaxDelay: 1, recordMaxBufferedTime: 0, metrics });
+    const p = producer.put({ partitionKey: 'k', data: 'x' });
+    await clock.advance(10_000);
+    const r = await p;
+    expect(calls).toBe(101);
+    // Stored: the first attempt and the latest 32 (so a record retried forever holds at most 33).
+    expect(r.attempts).toHaveLength(33);
+    expect(r.attemptsOmitted).toBe(101 - 33);
+    expect(r.attempts[0]).toMatchObject({ successful: false, errorCode: 'ProvisionedThroughputExceededException' });
+    expect(r.attempts.slice(1, -1).every((a) => a.errorCode === 'ProvisionedThroughputExceededException')).toBe(true);
+    expect(r.attempts.at(-1)!.successful).toBe(true);
+    // Metrics count every attempt, the omitted ones included.
+    expect(metrics.get('RetriesPerRecord').sum).toBe(100);
+    await producer.close();
+  });
+
+  it('a record that expires after many attempts: bounded attempts, the total in attemptsOmitted and the message; none omitted when few', async () => {
+    kinesis.on(PutRecordsCommand).callsFake((i: { Records: unknown[] }) => throttled(i.Records.length));
+    const { clock, producer } = await started({ recordTtl: 1_000, retryBaseDelay: 1, retryMaxDelay: 1, recordMaxBufferedTime: 0 });
+    const settled = producer.putMany([{ partitionKey: 'k', data: 'x' }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await clock.advance(2_000);
+    const batchError = (await settled) as { results: { attempts: { errorCode?: string }[]; attemptsOmitted?: number }[]; failures: { error: unknown }[] };
+    const error = batchError.failures[0]!.error as UserRecordFailedError;
+    expect(error).toBeInstanceOf(UserRecordFailedError);
+    expect(error.code).toBe(ProducerErrorCode.RECORD_EXPIRED);
+    const result = error.result;
+    expect(batchError.results[0]).toBe(result);
+    expect(result.attempts).toHaveLength(33);
+    expect(result.attempts.at(-1)!.errorCode).toBe('Expired');
+    const total = result.attempts.length + result.attemptsOmitted!;
+    expect(result.attemptsOmitted).toBeGreaterThan(0);
+    expect(total).toBe(kinesis.commandCalls(PutRecordsCommand).length + 1); // + the "Expired" one
+    expect(error.message).toContain(`after ${total} attempt(s)`);
+    // A record with few attempts has no attemptsOmitted at all.
+    kinesis.on(PutRecordsCommand).callsFake((i: { Records: unknown[] }) => ok(i.Records.length));
+    const quick = producer.put({ partitionKey: 'k', data: 'y' });
+    await clock.advance(100);
+    expect('attemptsOmitted' in (await quick)).toBe(false);
+    await producer.close();
   });
 
   it('recordMaxBufferedTime at or above recordTtl (Infinity here): a lone record goes out on flush(), else expires unsent at recordTtl, as in the KPL', async () => {

@@ -26,7 +26,7 @@ import { hashKeyToWords, partitionKeyHashWords, type HashKeyWords } from './hash
 import { LimiterStage } from './limiter-stage.js';
 import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
 import { CONSTANTS, containerMaxSize, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
-import { addAttempt, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
+import { addAttempt, attemptCount, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
 import { useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
@@ -66,7 +66,9 @@ function captureResolve(resolve: PendingRecord['resolve']): void {
 
 /** The result of a record that finally failed: its attempts so far (a fresh array when it made none). */
 function failedResult(r: PendingRecord): UserRecordResult {
-  return { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+  const result: UserRecordResult = { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+  if (r.attemptsOmitted > 0) result.attemptsOmitted = r.attemptsOmitted;
+  return result;
 }
 
 /** Hands a record's final failure to its put() promise (rejecting it) or to its putMany() batch. */
@@ -157,6 +159,9 @@ export class KinesisProducer {
       onUpdate: (openShards) => {
         this.shardMapError = undefined;
         if (o.strictOrdering) this.findDrainingParents();
+        // Shards that closed: their aggregators and queues go once they hold nothing (bounded memory).
+        this.aggregators.retireClosed();
+        this.limiter.retireClosed();
         this.emitter.emit('shardMapUpdated', { openShards });
         this.routeUnrouted();
       },
@@ -169,8 +174,12 @@ export class KinesisProducer {
       for (const r of records) this.expire(r, now, 'Expiration reached while waiting for the shard map');
     });
     this.containerMaxSize = containerMaxSize(o);
-    this.aggregators = new ShardAggregators({ maxCount: o.aggregationMaxCount, maxSize: this.containerMaxSize }, o.clock, (c) =>
-      this.limiter.enqueue(c.predictedShardId!, c),
+    const isOpen = (shardId: string): boolean => this.shardMap.isOpen(shardId);
+    this.aggregators = new ShardAggregators(
+      { maxCount: o.aggregationMaxCount, maxSize: this.containerMaxSize },
+      o.clock,
+      (c) => this.limiter.enqueue(c.predictedShardId!, c),
+      isOpen,
     );
     this.limiter = new LimiterStage(
       {
@@ -187,6 +196,7 @@ export class KinesisProducer {
         this.pushOut();
       },
       (c, shardId) => this.expiredInLimiter(c, shardId),
+      isOpen,
     );
     const lingerMs = Math.min(CONSTANTS.collectorLingerMaxMs, CONSTANTS.collectorLingerShare * o.recordMaxBufferedTime);
     this.collector = new Collector({ maxCount: o.collectionMaxCount, maxSize: o.collectionMaxSize, lingerMs }, o.clock, (batch) => {
@@ -395,6 +405,7 @@ export class KinesisProducer {
       deadline: 0,
       lastEnd: 0,
       attempts: NO_ATTEMPTS,
+      attemptsOmitted: 0,
       resolve: unsettled,
       batch: undefined,
       batchIndex: 0,
@@ -498,11 +509,18 @@ export class KinesisProducer {
     return predicted;
   }
 
-  /** Strict ordering, on a new shard map: the shards it shows closed that still hold records. */
+  /**
+   * Strict ordering, on a new shard map: the shards it shows closed that still hold records. Those
+   * that have drained are forgotten now rather than when strictShardFor next meets them (the same
+   * outcome: nothing is routed to a parent that holds nothing), so the map cannot grow with shards
+   * whose keys stopped coming.
+   */
   private findDrainingParents(): void {
-    const open = new Set(this.shardMap.openShardIds);
+    for (const shardId of this.drainingParents.keys()) {
+      if (!this.limiter.holds(shardId) && !this.aggregators.holds(shardId)) this.drainingParents.delete(shardId);
+    }
     for (const shardId of new Set([...this.limiter.shardIds(), ...this.aggregators.shardIds()])) {
-      if (open.has(shardId) || this.drainingParents.has(shardId)) continue;
+      if (this.shardMap.isOpen(shardId) || this.drainingParents.has(shardId)) continue;
       const range = this.shardMap.rangeOf(shardId);
       if (range && (this.limiter.holds(shardId) || this.aggregators.holds(shardId))) this.drainingParents.set(shardId, range);
     }
@@ -808,12 +826,13 @@ export class KinesisProducer {
         this.metrics.record(M.BufferingTime, attempt.delay, 'Milliseconds', shardId);
         if (this.metrics.detailed) {
           this.metrics.record(M.UserRecordsDataPut, r.data.length, 'Bytes', shardId);
-          this.metrics.record(M.RetriesPerRecord, r.attempts.length - 1, 'Count', shardId);
+          this.metrics.record(M.RetriesPerRecord, attemptCount(r) - 1, 'Count', shardId);
         }
       }
       this.unlink(r);
       settled++;
       const result: UserRecordResult = { successful: true, shardId, sequenceNumber, subSequenceNumber: c.aggregated ? i : 0, attempts: r.attempts };
+      if (r.attemptsOmitted > 0) result.attemptsOmitted = r.attemptsOmitted;
       if (r.batch === undefined) r.resolve(result);
       else r.batch.succeed(r.batchIndex, result);
     }
@@ -854,7 +873,8 @@ export class KinesisProducer {
         continue;
       }
       live.push(r);
-      if (r.attempts.length > failures) failures = r.attempts.length;
+      const made = attemptCount(r);
+      if (made > failures) failures = made;
       if (r.expiration < earliestExpiration) earliestExpiration = r.expiration;
     }
     const strict = this.options.strictOrdering;
@@ -916,7 +936,7 @@ export class KinesisProducer {
     const error = new UserRecordFailedError(result, r.original, { streamName: this.options.streamLabel, expired });
     if (this.metrics.summary) {
       this.metrics.record(M.UserRecordsPut, 0, 'Count');
-      if (this.metrics.detailed) this.metrics.record(M.RetriesPerRecord, Math.max(0, r.attempts.length - 1), 'Count');
+      if (this.metrics.detailed) this.metrics.record(M.RetriesPerRecord, Math.max(0, attemptCount(r) - 1), 'Count');
     }
     this.settle(r);
     this.emitter.emit('recordFailed', { error });

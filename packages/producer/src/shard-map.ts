@@ -28,6 +28,7 @@ interface Entry {
  */
 export class ShardMap {
   private entries: Entry[] = [];
+  private open = new Set<string>();
   /** The entries' ending hash keys, 4 big-endian words each, for predictWords. */
   private endingWords = new Uint32Array(0);
   private readonly ranges = new Map<string, HashKeyRange>();
@@ -52,7 +53,7 @@ export class ShardMap {
 
   /** True when the shard is open in the current map. */
   isOpen(shardId: string): boolean {
-    return this.entries.some((e) => e.shardId === shardId);
+    return this.open.has(shardId);
   }
 
   /** Monotonic time of the last successful update. */
@@ -122,6 +123,7 @@ export class ShardMap {
       (entries) => {
         this.inflight = undefined;
         this.entries = entries;
+        this.open = new Set(entries.map((e) => e.shardId));
         const words = new Uint32Array(entries.length * 4);
         entries.forEach((e, i) => hashKeyToWords(e.endingHashKey, words.subarray(i * 4, i * 4 + 4)));
         this.endingWords = words;

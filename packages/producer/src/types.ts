@@ -28,7 +28,16 @@ export interface UserRecordResult {
   sequenceNumber?: string;
   /** Position inside the aggregated record that finally succeeded (0 for a record sent alone). */
   subSequenceNumber?: number;
+  /**
+   * In order. At most 33: the first attempt and the latest 32. A record retried more often (with
+   * recordTtl Infinity, possibly forever) drops the ones in between, counted in attemptsOmitted.
+   */
   attempts: Attempt[];
+  /**
+   * Attempts left out of `attempts`, between its first and second entries; only present when > 0.
+   * Every attempt made: `attempts.length + (attemptsOmitted ?? 0)`.
+   */
+  attemptsOmitted?: number;
 }
 
 /** Typed events (`producer.on(name, fn)`); listener errors never reach the producer. */
