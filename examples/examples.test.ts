@@ -6,10 +6,14 @@ import { main as migrateMultilang } from './migrate-multilang-processor.js';
 import { main as produce } from './produce.js';
 
 describe('examples', () => {
-  it('produce.ts: every record acknowledged by the mock', async () => {
+  it('produce.ts: every record acknowledged by the mock, aggregated', async () => {
     const lines: string[] = [];
     expect(await produce((l) => lines.push(l))).toBe(5000);
     expect(lines.at(-1)).toBe('5000 of 5000 records acknowledged');
+    // 5000 records of about 40 bytes over 4 shards fit a few dozen containers; unaggregated they would be 5000.
+    const sent = Number(/^sent as (\d+) Kinesis records/.exec(lines.at(-2) ?? '')?.[1]);
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(100);
   });
 
   it('consume.ts: two workers, a flaky handler and a graceful stop; every record processed', async () => {

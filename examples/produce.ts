@@ -10,16 +10,24 @@ export async function main(log: (line: string) => void = console.log): Promise<n
   const server = await startMockServer({ streams: [{ name: 'orders', shardCount: 4 }] });
   const producer = new KinesisProducer({ streamName: 'orders', ...server.clientConfig(), recordMaxBufferedTime: 50 });
   let acknowledged = 0;
+  let kinesisRecords = 0;
+  producer.on('requestCompleted', ({ entries, failedEntries }) => {
+    kinesisRecords += entries - failedEntries;
+  });
   try {
+    // Records put before the producer knows the stream's shards go out unaggregated and skip the
+    // per-shard rate limiter: wait for the shard map first.
+    await producer.ready();
     const results = await Promise.allSettled(
       Array.from({ length: 5000 }, (_, i) => producer.put({ partitionKey: `customer-${i % 100}`, data: JSON.stringify({ order: i }) })),
     );
     for (const r of results) {
       if (r.status === 'fulfilled') acknowledged++;
-      else if (r.reason instanceof UserRecordFailedError) log(`failed after ${r.reason.result.attempts.length} attempts: ${r.reason.message}`);
+      else if (r.reason instanceof UserRecordFailedError) log(`failed after ${r.reason.result.attempts.length + (r.reason.result.attemptsOmitted ?? 0)} attempts: ${r.reason.message}`);
     }
     const first = results[0];
     if (first?.status === 'fulfilled') log(`first record: ${first.value.shardId} ${first.value.sequenceNumber}/${first.value.subSequenceNumber}`);
+    log(`sent as ${kinesisRecords} Kinesis records (KPL aggregation)`);
     log(`${acknowledged} of ${results.length} records acknowledged`);
   } finally {
     await producer.close();

@@ -12,7 +12,8 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const exitCode = await runProgram(
+// Every command, the mock server included, runs until it is done or the signal aborts.
+process.exitCode = await runProgram(
   process.argv.slice(2),
   {
     out: (text) => process.stdout.write(text),
@@ -23,9 +24,5 @@ const exitCode = await runProgram(
   },
   COMMANDS,
 );
-// The mock command keeps running until its own signal handlers close it.
-if (process.argv[2] !== 'mock') {
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
-  process.exitCode = exitCode;
-}
+process.off('SIGINT', onSignal);
+process.off('SIGTERM', onSignal);

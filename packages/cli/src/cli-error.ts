@@ -40,6 +40,9 @@ export function describeError(err: unknown, context: { endpoint?: string; stream
     if (e.name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
       return 'no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or pass --profile';
     }
+    if (/^Region is missing/.test(e.message ?? '')) {
+      return 'no AWS region: pass --region or set AWS_REGION (or a region in the profile)';
+    }
     if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' || e.code === 'ECONNRESET') {
       return `cannot reach ${context.endpoint ?? 'the AWS endpoint'} (${e.code})`;
     }

@@ -12,22 +12,23 @@ export type LineFormat = 'text' | 'json';
 export class BadLineError extends UsageError {
   constructor(
     readonly lineNumber: number,
-    reason: string,
+    /** What is wrong with the line, without its number. */
+    readonly reason: string,
   ) {
     super(`line ${lineNumber}: ${reason}`);
   }
 }
 
 /**
- * One input line to one record. Text: the line is the data; the key is `fixedKey` or a random
- * UUID (spreads lines over shards). JSON: `{"key": "...", "data": <string | any JSON>,
- * "explicitHashKey"?: "..."}`; non-string data is written as its JSON text.
+ * One input line to one record. Text: the line is the data (its bytes as they are); the key is
+ * `fixedKey` or a random UUID (spreads lines over shards). JSON (UTF-8): `{"key": "...", "data":
+ * <string | any JSON>, "explicitHashKey"?: "..."}`; non-string data is written as its JSON text.
  */
-export function parseInputLine(line: string, lineNumber: number, format: LineFormat, fixedKey?: string): LineRecord {
-  if (format === 'text') return { partitionKey: fixedKey ?? randomUUID(), data: Buffer.from(line, 'utf8') };
+export function parseInputLine(line: string | Uint8Array, lineNumber: number, format: LineFormat, fixedKey?: string): LineRecord {
+  if (format === 'text') return { partitionKey: fixedKey ?? randomUUID(), data: typeof line === 'string' ? Buffer.from(line, 'utf8') : line };
   let value: unknown;
   try {
-    value = JSON.parse(line);
+    value = JSON.parse(typeof line === 'string' ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8'));
   } catch {
     throw new BadLineError(lineNumber, 'not valid JSON');
   }

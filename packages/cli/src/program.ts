@@ -30,11 +30,21 @@ export async function runProgram(argv: string[], io: CommandIo, commands: Record
     const command = await load();
     return await command(rest, io);
   } catch (err) {
-    const exitCode = typeof err === 'object' && err !== null && 'exitCode' in err && err.exitCode === 2 ? 2 : 1;
+    const exitCode = isUsageMistake(err) ? 2 : 1;
     const usageHint = exitCode === 2 ? ` (see kinesis-kit ${name} --help)` : '';
     io.err(`kinesis-kit ${name}: ${describeError(err, flagContext(rest))}${usageHint}\n`);
     return exitCode;
   }
+}
+
+/**
+ * Bad usage (exit code 2): our UsageError (exitCode 2), and the flag mistakes node:util's parseArgs
+ * reports (unknown option, missing or unexpected value, unexpected positional: ERR_PARSE_ARGS_*).
+ */
+function isUsageMistake(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  if ('exitCode' in err && err.exitCode === 2) return true;
+  return 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS_');
 }
 
 function flagContext(argv: string[]): { endpoint?: string; streamName?: string } {

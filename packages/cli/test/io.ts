@@ -7,8 +7,8 @@ export interface CapturedIo extends CommandIo {
   abort: () => void;
 }
 
-/** A CommandIo that records output, with stdin from the given lines. */
-export function captureIo(stdinText = ''): CapturedIo {
+/** A CommandIo that records output, with stdin from the given text (or the given stream, e.g. one left open). */
+export function captureIo(stdin: string | NodeJS.ReadableStream = ''): CapturedIo {
   let out = '';
   let err = '';
   const controller = new AbortController();
@@ -19,7 +19,7 @@ export function captureIo(stdinText = ''): CapturedIo {
     err: (t) => {
       err += t;
     },
-    stdin: Readable.from([stdinText]),
+    stdin: typeof stdin === 'string' ? Readable.from([stdin]) : stdin,
     signal: controller.signal,
     isTty: false,
     stdout: () => out,

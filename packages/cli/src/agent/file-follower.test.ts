@@ -25,12 +25,16 @@ describe('FileFollower', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  let longLines: { offset: number; bytes: number }[];
+
   function follower(initialPosition: 'start' | 'end' = 'start', chunkBytes?: number): FileFollower {
+    longLines = [];
     const f = new FileFollower({
       path: log,
       store,
       initialPosition,
       ...(chunkBytes ? { chunkBytes } : {}),
+      onLongLine: (info) => longLines.push(info),
       ship: async (lines) => {
         shipped.push(...lines);
       },
@@ -89,11 +93,45 @@ describe('FileFollower', () => {
     expect(shipped).toEqual(['a', 'b', 'c']);
   });
 
-  it('reads in bounded chunks and ships a line longer than a chunk whole or in pieces, never losing bytes', async () => {
-    await writeFile(log, `${'x'.repeat(10)}\nshort\n`);
-    const f = follower('start', 4);
+  it('restarts at 0 after a copytruncate even when the file grew back past the old offset before the next poll', async () => {
+    await writeFile(log, 'a\nb\n');
+    const f = follower();
+    await f.step();
+    await truncate(log, 0);
+    await appendFile(log, 'new first line\nnew second\n');
+    await f.step();
+    expect(shipped).toEqual(['a', 'b', 'new first line', 'new second']);
+  });
+
+  it('notices a copytruncate that happened while it was stopped', async () => {
+    await writeFile(log, 'a\nb\n');
+    await follower().step();
+    await truncate(log, 0);
+    await appendFile(log, 'rewritten while down\n');
+    await follower('end').step();
+    expect(shipped).toEqual(['a', 'b', 'rewritten while down']);
+  });
+
+  it('reads in bounded chunks; a line longer than a chunk is skipped whole and reported, never cut into pieces', async () => {
+    await writeFile(log, `a\n${'x'.repeat(10)}\nshort\n`);
+    const f = follower('start', 8);
     while (await f.step());
-    expect(shipped.join('')).toBe(`${'x'.repeat(10)}short`);
+    expect(shipped).toEqual(['a', 'short']);
+    expect(longLines).toEqual([{ offset: 2, bytes: 10 }]);
+    expect(await store.load()).toMatchObject({ offset: `a\n${'x'.repeat(10)}\nshort\n`.length });
+  });
+
+  it('a long line still being written waits for its newline, then is skipped; the position never stops inside it', async () => {
+    await writeFile(log, 'x'.repeat(20));
+    const f = follower('start', 8);
+    expect(await f.step()).toBe(false);
+    expect(await f.step()).toBe(false);
+    expect(longLines).toEqual([]);
+    expect(await store.load()).toBeUndefined();
+    await appendFile(log, 'yy\r\nnext\n');
+    while (await f.step());
+    expect(longLines).toEqual([{ offset: 0, bytes: 23 }]);
+    expect(shipped).toEqual(['next']);
   });
 
   it('does not move the checkpoint when shipping fails', async () => {

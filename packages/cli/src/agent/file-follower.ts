@@ -10,8 +10,14 @@ export interface FileFollowerOptions {
   /** Where to begin when there is no checkpoint for this file (the Kinesis Agent's default is the end). */
   initialPosition?: 'start' | 'end';
   pollIntervalMs?: number;
-  /** Bytes read per step; bounds memory. */
+  /**
+   * Bytes read per step; bounds memory. Also the longest line shipped: a line that does not fit in
+   * one chunk with its newline (default 1 MiB, the most a Kinesis record holds) is skipped whole and
+   * reported through `onLongLine`, never cut into pieces.
+   */
   chunkBytes?: number;
+  /** A line longer than a chunk was skipped: where it started and its length without the newline. */
+  onLongLine?: (info: { offset: number; bytes: number }) => void;
   clock?: Clock;
   /** Called after each checkpoint (tests and progress output). */
   onShipped?: (info: { lines: number; position: FilePosition }) => void;
@@ -22,14 +28,22 @@ interface OpenFile {
   inode: number;
   /** The byte after the last line shipped. */
   offset: number;
+  /** The file's first bytes as last seen (up to HEAD_BYTES): changed ones mean it was truncated and written again. */
+  head: Buffer;
+  /** While a line longer than a chunk is being skipped: how far its end was searched for (no newline before). */
+  longLineScannedTo?: number;
 }
 
 const NEWLINE = 0x0a;
+/** How much of a file's start is compared to notice a truncation the size alone does not show. */
+const HEAD_BYTES = 64;
 
 /**
  * Follows a growing log file like the Kinesis Agent: reads complete lines, ships them, and only then
  * moves the checkpoint. Rotation (the path now names a new inode) drains the old file to its end
- * first; truncation in place (copytruncate) restarts at 0. A partial last line waits for its newline.
+ * first; truncation in place (copytruncate) restarts at 0, also when the file grew back past the old
+ * offset before the next poll (its first bytes changed). A partial last line waits for its newline;
+ * a line longer than a chunk is skipped whole.
  */
 export class FileFollower {
   private readonly pollIntervalMs: number;
@@ -67,16 +81,26 @@ export class FileFollower {
       this.current = await this.openAtCheckpoint(onDisk.ino, onDisk.size);
     }
     const file = this.current;
-    if (onDisk && onDisk.ino === file.inode && onDisk.size < file.offset) {
-      file.offset = 0; // truncated in place
+    if (onDisk && onDisk.ino === file.inode) {
+      // Truncated in place (copytruncate): the file is shorter than our offset or, when it grew back past
+      // it before this poll, starts with other bytes than before. Either way it restarts at 0.
+      const head = await readHead(file.handle);
+      if (onDisk.size < file.offset || !continues(head, file.head)) {
+        file.offset = 0;
+        file.longLineScannedTo = undefined;
+        file.head = head;
+      } else if (head.length > file.head.length) {
+        file.head = head;
+      }
     }
     const shipped = await this.shipNewLines(file);
     if (shipped > 0) return true;
     if (onDisk && onDisk.ino !== file.inode) {
       // Rotated: the old file is drained to its last complete line; move on to the new one.
       await file.handle.close();
-      this.current = { handle: await open(this.options.path, 'r'), inode: onDisk.ino, offset: 0 };
-      await this.options.store.save({ path: this.options.path, inode: onDisk.ino, offset: 0 });
+      const handle = await open(this.options.path, 'r');
+      this.current = { handle, inode: onDisk.ino, offset: 0, head: await readHead(handle) };
+      await this.options.store.save({ path: this.options.path, inode: onDisk.ino, offset: 0, head: this.current.head.toString('base64') });
       return true;
     }
     return false;
@@ -85,11 +109,14 @@ export class FileFollower {
   private async openAtCheckpoint(inode: number, size: number): Promise<OpenFile> {
     const handle = await open(this.options.path, 'r');
     const saved = await this.options.store.load();
+    const head = await readHead(handle);
+    const sameContent = saved?.head === undefined || continues(head, Buffer.from(saved.head, 'base64'));
     let offset: number;
-    if (saved && saved.path === this.options.path && saved.inode === inode && saved.offset <= size) offset = saved.offset;
+    if (saved && saved.path === this.options.path && saved.inode === inode && saved.offset <= size && sameContent) offset = saved.offset;
+    else if (saved && saved.path === this.options.path && saved.inode === inode) offset = 0; // truncated while we were down
     else if (saved && saved.path === this.options.path) offset = 0; // rotated while we were down: the new file from its start
     else offset = this.options.initialPosition === 'start' ? 0 : size;
-    return { handle, inode, offset };
+    return { handle, inode, offset, head };
   }
 
   private async shipNewLines(file: OpenFile): Promise<number> {
@@ -102,7 +129,10 @@ export class FileFollower {
       if (lastNewline < 0) {
         // No complete line: wait for the rest, unless one line is longer than a whole chunk.
         if (bytesRead < buffer.length) return total;
-        await this.commit(file, [buffer.toString('utf8', 0, bytesRead)], bytesRead);
+        const end = await this.findLongLineEnd(file, buffer);
+        if (end === undefined) return total; // still being written: its newline comes later
+        this.options.onLongLine?.({ offset: file.offset, bytes: end - file.offset });
+        await this.commit(file, [], end + 1 - file.offset);
         total++;
         continue;
       }
@@ -114,11 +144,43 @@ export class FileFollower {
     }
   }
 
+  /**
+   * The offset of the newline ending a line that starts at `file.offset` and fills a whole chunk,
+   * or undefined when it is not written yet (the search resumes where it stopped at the next step).
+   */
+  private async findLongLineEnd(file: OpenFile, buffer: Buffer): Promise<number | undefined> {
+    let at = Math.max(file.longLineScannedTo ?? 0, file.offset + buffer.length);
+    for (;;) {
+      const { bytesRead } = await file.handle.read(buffer, 0, buffer.length, at);
+      const newline = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
+      if (newline >= 0) {
+        file.longLineScannedTo = undefined;
+        return at + newline;
+      }
+      at += bytesRead;
+      file.longLineScannedTo = at;
+      if (bytesRead < buffer.length) return undefined;
+    }
+  }
+
   private async commit(file: OpenFile, lines: string[], bytes: number): Promise<void> {
     if (lines.length > 0) await this.options.ship(lines);
     file.offset += bytes;
-    const position = { path: this.options.path, inode: file.inode, offset: file.offset };
+    const position = { path: this.options.path, inode: file.inode, offset: file.offset, head: file.head.toString('base64') };
     await this.options.store.save(position);
     this.options.onShipped?.({ lines: lines.length, position });
   }
+}
+
+/** The file's first bytes (up to HEAD_BYTES). */
+async function readHead(handle: FileHandle): Promise<Buffer> {
+  const buffer = Buffer.alloc(HEAD_BYTES);
+  const { bytesRead } = await handle.read(buffer, 0, HEAD_BYTES, 0);
+  return buffer.subarray(0, bytesRead);
+}
+
+/** True when one of the two starts is a prefix of the other: the same file, perhaps grown. */
+function continues(now: Buffer, before: Buffer): boolean {
+  const n = Math.min(now.length, before.length);
+  return now.subarray(0, n).equals(before.subarray(0, n));
 }

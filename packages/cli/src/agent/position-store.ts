@@ -6,6 +6,11 @@ export interface FilePosition {
   path: string;
   inode: number;
   offset: number;
+  /**
+   * Base64 of the file's first bytes (up to 64) when the position was saved: a file truncated and
+   * written again under the same inode is told apart from the one `offset` belongs to.
+   */
+  head?: string;
 }
 
 /**
@@ -27,7 +32,12 @@ export class PositionStore {
     try {
       const value = JSON.parse(text) as Partial<FilePosition>;
       if (typeof value.path === 'string' && Number.isSafeInteger(value.inode) && Number.isSafeInteger(value.offset) && (value.offset ?? -1) >= 0) {
-        return { path: value.path, inode: value.inode as number, offset: value.offset as number };
+        return {
+          path: value.path,
+          inode: value.inode as number,
+          offset: value.offset as number,
+          ...(typeof value.head === 'string' ? { head: value.head } : {}),
+        };
       }
     } catch {
       // fall through: an unreadable checkpoint is treated as none

@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KinesisProducer } from '@kinesis-kit/producer';
+import { InvalidRecordError, KinesisProducer } from '@kinesis-kit/producer';
 import { backoffDelay, sleep } from '@kinesis-kit/core';
 import { FileFollower } from '../agent/file-follower.js';
 import { PositionStore } from '../agent/position-store.js';
 import { createAwsClients } from '../aws-clients.js';
-import { UsageError } from '../cli-error.js';
+import { describeError, UsageError } from '../cli-error.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions, positiveNumber, requireStreamName } from '../connection-args.js';
-import { parseInputLine, type LineFormat } from '../input-line.js';
+import { BadLineError, parseInputLine, type LineFormat, type LineRecord } from '../input-line.js';
+import { ifPermanent, requireRegion, waitForShardMap } from '../producer-ready.js';
 import type { CommandIo } from './command.js';
 
 export const AGENT_USAGE = `Usage: kinesis-kit agent --stream <name> --file <path> [options]
@@ -20,7 +21,11 @@ export const AGENT_USAGE = `Usage: kinesis-kit agent --stream <name> --file <pat
   --poll-ms <n>              how often to look for new lines (default 250)
 ${CONNECTION_USAGE}
 Runs until Ctrl-C. The position moves only after Kinesis acknowledged the lines before it, so a
-restart re-sends at most the last unacknowledged batch. Failed batches are retried with backoff.`;
+restart re-sends at most the last unacknowledged batch. Failed batches are retried with backoff; a
+line that can never be a record (bad JSON, an invalid key, over 1 MiB) is reported and skipped.`;
+
+/** The most of a line shown in a message. */
+const EXCERPT_CHARS = 60;
 
 export async function agentCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -48,32 +53,49 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
   const file = resolve(values.file);
   const format: LineFormat = values.json ? 'json' : 'text';
   const pollIntervalMs = positiveNumber(values['poll-ms'], '--poll-ms', 250);
+  const context = { streamName, ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}) };
   const clients = createAwsClients(connectionOptions(values));
-  const producer = new KinesisProducer({ streamName, kinesisClient: clients.kinesis });
+  let producer: KinesisProducer | undefined;
   let shippedLines = 0;
   let skippedLines = 0;
   let failedBatches = 0;
+  const skip = (what: string, reason: string): void => {
+    skippedLines++;
+    io.err(`agent: skipped ${what}: ${reason}\n`);
+  };
 
-  /** Ships a batch until every line is acknowledged; a bad JSON line is reported and skipped, not retried forever. */
+  /**
+   * Ships a batch until every line is acknowledged or skipped. A line that can never be a record
+   * (bad JSON; rejected by the producer's validation: key, explicit hash key, size) is reported and
+   * skipped, so the position moves past it; every other failure is retried. Ctrl-C ends the wait at
+   * once (rejecting), so the position does not move past lines Kinesis has not acknowledged.
+   */
   const ship = async (lines: string[]): Promise<void> => {
-    let records = lines.flatMap((line, i) => {
+    let records = lines.flatMap((line) => {
       try {
-        return [parseInputLine(line, i + 1, format, values.key)];
+        return [{ line, record: parseInputLine(line, 0, format, values.key) }];
       } catch (err) {
-        skippedLines++;
-        io.err(`agent: skipped a line: ${(err as Error).message}\n`);
+        skip(`a line (${excerpt(line)})`, err instanceof BadLineError ? err.reason : describeError(err));
         return [];
       }
     });
     for (let attempt = 0; records.length > 0; attempt++) {
-      const outcomes = await Promise.allSettled(records.map((r) => producer.put(r)));
-      const failed = records.filter((_, i) => outcomes[i]?.status === 'rejected');
-      shippedLines += records.length - failed.length;
-      if (failed.length === 0) return;
+      const outcomes = await untilAborted(Promise.allSettled(records.map((r) => producer!.put(r.record))), io.signal);
+      const retry: { line: string; record: LineRecord }[] = [];
+      let reason: unknown;
+      outcomes.forEach((outcome, i) => {
+        const r = records[i]!;
+        if (outcome.status === 'fulfilled') shippedLines++;
+        else if (outcome.reason instanceof InvalidRecordError) skip(`a line (${excerpt(r.line)})`, outcome.reason.message);
+        else {
+          reason ??= outcome.reason;
+          retry.push(r);
+        }
+      });
+      if (retry.length === 0) return;
       failedBatches++;
-      const reason = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')?.reason as unknown;
-      io.err(`agent: ${failed.length} record(s) failed (${reason instanceof Error ? reason.message : String(reason)}); retrying\n`);
-      records = failed;
+      io.err(`agent: ${retry.length} record(s) failed (${describeError(reason, context)}); retrying\n`);
+      records = retry;
       await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 30_000 }), io.signal);
     }
   };
@@ -82,18 +104,52 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
     path: file,
     store: new PositionStore(values.checkpoint ?? `${file}.kinesis-kit-position`),
     ship,
+    onLongLine: ({ offset, bytes }) => skip(`a line of ${bytes} bytes at byte ${offset}`, 'longer than 1 MiB, the most a Kinesis record holds'),
     initialPosition: values.from,
     pollIntervalMs,
   });
-  io.err(`agent: following ${file} into ${streamName}\n`);
   try {
-    await follower.run(io.signal);
+    await requireRegion(clients.kinesis);
+    producer = new KinesisProducer({ streamName, kinesisClient: clients.kinesis });
+    // Lines are read once the shards are known, so they are aggregated and rate-limited per shard.
+    // Network trouble is waited out (reported once per distinct reason); what waiting cannot fix
+    // (no such stream, no credentials, access denied) stops the agent.
+    let lastReason: string | undefined;
+    const ready = await waitForShardMap(producer, io.signal, {
+      giveUp: ifPermanent,
+      onRetry: (error) => {
+        const reason = describeError(error, context);
+        if (reason !== lastReason) io.err(`agent: waiting for the stream's shards: ${reason}\n`);
+        lastReason = reason;
+      },
+    });
+    if (ready) {
+      io.err(`agent: following ${file} into ${streamName}\n`);
+      await follower.run(io.signal);
+    }
   } catch (err) {
     if (!io.signal.aborted) throw err;
   } finally {
-    await producer.close();
+    // Stopped: records still unacknowledged are abandoned at once (their lines are after the saved
+    // position, so they are sent again at the next start) instead of waiting up to recordTtl.
+    await producer?.close({ signal: io.signal });
     clients.destroy();
   }
   io.err(`agent: stopped; ${shippedLines} lines shipped, ${skippedLines} skipped, ${failedBatches} batch retries\n`);
   return 0;
+}
+
+/** The start of a line for a message. */
+function excerpt(line: string): string {
+  return JSON.stringify(line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}...` : line);
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (the promise is left to settle on its own). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

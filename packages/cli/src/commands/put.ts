@@ -1,10 +1,11 @@
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { KinesisProducer, type UserRecordResult } from '@kinesis-kit/producer';
+import { DEFAULTS, InvalidRecordError, KinesisProducer, type UserRecordResult } from '@kinesis-kit/producer';
 import { createAwsClients } from '../aws-clients.js';
 import { UsageError } from '../cli-error.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions, requireStreamName } from '../connection-args.js';
-import { parseInputLine, type LineFormat } from '../input-line.js';
+import { BadLineError, parseInputLine, type LineFormat, type LineRecord } from '../input-line.js';
+import { readInputLines } from '../input-lines.js';
+import { requireRegion, unlessTransient, waitForShardMap } from '../producer-ready.js';
 import { PutTally } from '../put-tally.js';
 import type { CommandIo } from './command.js';
 
@@ -15,9 +16,15 @@ export const PUT_USAGE = `Usage: kinesis-kit put --stream <name> [options] < inp
   --no-aggregation           one Kinesis record per line (default: KPL aggregation)
   --quiet                    no progress line
 ${CONNECTION_USAGE}
-Exits 1 if any record failed, 2 on bad usage or a bad input line (records before it are still sent).`;
+Input is split on "\\n" (a "\\r" before it is dropped); a text line's bytes are the record's data as they are.
+Exits 0 when every record was acknowledged, 1 if any record failed, 2 on bad usage or a bad input line
+(the lines before it are still sent), 130 when interrupted (what was read is still sent).`;
 
 const MAX_PENDING = 10_000;
+/** A record is at most 1 MiB with its partition key: a longer line can never be sent. */
+const MAX_LINE_BYTES = DEFAULTS.maxUserRecordSize;
+/** How long put waits for the stream's shard map before giving up (the producer's default recordTtl). */
+const SHARD_MAP_TIMEOUT_MS = 30_000;
 
 export async function putCommand(argv: string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({
@@ -41,43 +48,66 @@ export async function putCommand(argv: string[], io: CommandIo): Promise<number>
   if (values.key !== undefined && (values.key.length === 0 || values.key.length > 256)) throw new UsageError('--key: must be 1-256 characters');
   const format: LineFormat = values.json ? 'json' : 'text';
   const clients = createAwsClients(connectionOptions(values));
-  const producer = new KinesisProducer({ streamName, kinesisClient: clients.kinesis, aggregationEnabled: !values['no-aggregation'] });
-  const tally = new PutTally();
-  const progress = values.quiet ? undefined : setInterval(() => io.err(`${tally.progressLine()}${io.isTty ? '\r' : '\n'}`), 1000);
+  const tally = new PutTally({ streamName, ...(values.endpoint !== undefined ? { endpoint: values.endpoint } : {}) });
   const pending = new Set<Promise<void>>();
-  let badLine: unknown;
+  let producer: KinesisProducer | undefined;
+  let progress: NodeJS.Timeout | undefined;
+  let badLine: BadLineError | undefined;
   try {
-    const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
-    let lineNumber = 0;
-    for await (const line of lines) {
-      if (io.signal.aborted) break;
-      lineNumber++;
-      if (line.length === 0) continue;
-      let record;
-      try {
-        record = parseInputLine(line, lineNumber, format, values.key);
-      } catch (err) {
-        badLine = err;
-        break;
+    await requireRegion(clients.kinesis);
+    producer = new KinesisProducer({ streamName, kinesisClient: clients.kinesis, aggregationEnabled: !values['no-aggregation'] });
+    // Reading starts once the shards are known, so every record is aggregated and rate-limited per
+    // shard. A failure that waiting cannot fix (no such stream, no credentials, nothing listening at
+    // the endpoint) ends put here, before any input is read.
+    const ready = await waitForShardMap(producer, io.signal, { giveUp: unlessTransient, timeoutMs: SHARD_MAP_TIMEOUT_MS });
+    if (ready) {
+      if (!values.quiet) progress = setInterval(() => io.err(`${tally.progressLine()}${io.isTty ? '\r' : '\n'}`), 1000);
+      for await (const line of readInputLines(io.stdin, { signal: io.signal, maxLineBytes: MAX_LINE_BYTES })) {
+        if (line.bytes === undefined) {
+          badLine = new BadLineError(line.lineNumber, `longer than ${MAX_LINE_BYTES} bytes, the most a Kinesis record holds`);
+          break;
+        }
+        if (line.bytes.length === 0) continue;
+        let record: LineRecord;
+        try {
+          record = parseInputLine(line.bytes, line.lineNumber, format, values.key);
+        } catch (err) {
+          badLine = err as BadLineError;
+          break;
+        }
+        let invalid: InvalidRecordError | undefined;
+        const settled: Promise<void> = producer.put(record).then(
+          (result: UserRecordResult) => tally.succeeded(result),
+          (err: unknown) => {
+            if (err instanceof InvalidRecordError) invalid = err;
+            else tally.failed(err);
+          },
+        );
+        // put() rejects bad input (partition key, explicit hash key, size) with an already rejected
+        // promise: its handler above runs before this await resumes, so such a line is a bad input
+        // line (exit 2, nothing after it read) rather than a failed record.
+        await Promise.resolve();
+        if (invalid !== undefined) {
+          badLine = new BadLineError(line.lineNumber, invalid.message);
+          break;
+        }
+        tally.submitted(record.data.byteLength);
+        pending.add(settled);
+        void settled.finally(() => pending.delete(settled));
+        // Bounded memory: stop reading stdin while this many records await their acknowledgement.
+        if (pending.size >= MAX_PENDING) await Promise.race(pending);
       }
-      tally.submitted(record.data.byteLength);
-      const settled: Promise<void> = producer.put(record).then(
-        (result: UserRecordResult) => tally.succeeded(result),
-        (err: unknown) => tally.failed(err),
-      );
-      pending.add(settled);
-      void settled.finally(() => pending.delete(settled));
-      // Bounded memory: stop reading stdin while this many records await their acknowledgement.
-      if (pending.size >= MAX_PENDING) await Promise.race(pending);
+      // Interrupted or not, what was read is sent: flush and wait for every acknowledgement.
+      await producer.flush();
+      await Promise.all(pending);
     }
-    await producer.flush();
-    await Promise.all(pending);
   } finally {
     if (progress) clearInterval(progress);
-    await producer.close();
+    await producer?.close();
     clients.destroy();
   }
-  io.err(`${tally.summaryLine()}\n`);
-  if (badLine !== undefined) throw badLine as Error;
-  return tally.failures > 0 ? 1 : 0;
+  io.err(`${tally.summaryLine()}${io.signal.aborted ? ' (interrupted)' : ''}\n`);
+  if (badLine !== undefined) throw badLine;
+  if (tally.failures > 0) return 1;
+  return io.signal.aborted ? 130 : 0;
 }

@@ -38,24 +38,37 @@ export const DEMO_DEFAULTS = {
   keepResources: false,
 } as const;
 
+/** The accepted range of each numeric option, in the option's own unit. */
+export const DEMO_LIMITS = {
+  durationMs: { min: 1000, max: 3_600_000 },
+  shards: { min: 1, max: 64 },
+  ratePerSecond: { min: 1, max: 100_000 },
+  keys: { min: 1, max: 100_000 },
+  progressIntervalMs: { min: 0, max: 3_600_000 },
+  drainTimeoutMs: { min: 1000, max: 3_600_000 },
+  failoverTimeMillis: { min: 1000, max: 600_000 },
+} as const;
+
 export type ResolvedDemoOptions = Required<Omit<DemoOptions, 'connection'>> & { connection?: ConnectionOptions };
 
 export function resolveDemoOptions(options: DemoOptions): ResolvedDemoOptions {
-  const int = (name: keyof typeof DEMO_DEFAULTS, value: number | undefined, min: number, max: number): number => {
-    const v = value ?? (DEMO_DEFAULTS[name] as number);
-    if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`--${name}: must be between ${min} and ${max}, got ${v}`);
+  // Named as DemoOptions names them: the command line checks its own flags (in its units) first.
+  const int = (name: keyof typeof DEMO_LIMITS, value: number | undefined): number => {
+    const v = value ?? DEMO_DEFAULTS[name];
+    const { min, max } = DEMO_LIMITS[name];
+    if (!Number.isFinite(v) || v < min || v > max) throw new UsageError(`${name}: must be between ${min} and ${max}, got ${v}`);
     return v;
   };
   return {
     ...(options.connection ? { connection: options.connection } : {}),
-    durationMs: int('durationMs', options.durationMs, 1000, 3_600_000),
-    shards: Math.floor(int('shards', options.shards, 1, 64)),
+    durationMs: int('durationMs', options.durationMs),
+    shards: Math.floor(int('shards', options.shards)),
     fanout: options.fanout ?? DEMO_DEFAULTS.fanout,
-    ratePerSecond: int('ratePerSecond', options.ratePerSecond, 1, 100_000),
-    keys: Math.floor(int('keys', options.keys, 1, 100_000)),
-    progressIntervalMs: int('progressIntervalMs', options.progressIntervalMs, 0, 3_600_000),
-    drainTimeoutMs: int('drainTimeoutMs', options.drainTimeoutMs, 1000, 3_600_000),
-    failoverTimeMillis: int('failoverTimeMillis', options.failoverTimeMillis, 1000, 600_000),
+    ratePerSecond: int('ratePerSecond', options.ratePerSecond),
+    keys: Math.floor(int('keys', options.keys)),
+    progressIntervalMs: int('progressIntervalMs', options.progressIntervalMs),
+    drainTimeoutMs: int('drainTimeoutMs', options.drainTimeoutMs),
+    failoverTimeMillis: int('failoverTimeMillis', options.failoverTimeMillis),
     streamName: options.streamName ?? `kinesis-kit-demo-${Math.random().toString(36).slice(2, 8)}`,
     keepResources: options.keepResources ?? DEMO_DEFAULTS.keepResources,
   };

@@ -11,6 +11,8 @@ import { deleteDemoResources, ensureStream, splitWidestShard } from './stream-se
 
 export interface DemoReport {
   passed: boolean;
+  /** The signal aborted (Ctrl-C) before the run ended: nothing was verified, `passed` is false. */
+  interrupted: boolean;
   ledger: LedgerSummary;
   /** The shard split mid-run. */
   splitShard?: string;
@@ -128,7 +130,7 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
   // strictOrdering: a throttled record is resent before later ones of its shard, so per-key order holds.
   const producer = new KinesisProducer({ streamName: o.streamName, kinesisClient: clients.kinesis, recordMaxBufferedTime: 50, strictOrdering: true });
 
-  const report: Omit<DemoReport, 'passed' | 'ledger' | 'shardsByWorker' | 'durationMs'> = {};
+  const report: Omit<DemoReport, 'passed' | 'interrupted' | 'ledger' | 'shardsByWorker' | 'durationMs'> = {};
   let produced = 0;
   const counters = new Map<string, number>();
   const puts = new Set<Promise<void>>();
@@ -184,7 +186,7 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
         });
       }
       if (!stopTask && Date.now() >= stopAt) {
-        stopTask = stopWorkerAndTimeTakeover(consumers, 'worker-a', shards, io).then((ms) => {
+        stopTask = stopWorkerAndTimeTakeover(consumers, 'worker-a', shards, io, signal).then((ms) => {
           report.stoppedWorker = 'worker-a';
           report.takeoverMs = ms;
         });
@@ -192,14 +194,14 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
       await delay(tickMs, undefined, { signal }).catch(() => undefined);
     }
     await splitTask;
-    io.log(`producer done: ${produced} records; flushing`);
+    io.log(signal.aborted ? `interrupted: stopping after ${produced} records` : `producer done: ${produced} records; flushing`);
     await producer.flush();
     await Promise.all(puts);
     await stopTask;
 
     const drainDeadline = Date.now() + o.drainTimeoutMs;
     while (!signal.aborted && ledger.outstanding > 0 && Date.now() < drainDeadline) await delay(200, undefined, { signal }).catch(() => undefined);
-    io.log(ledger.outstanding === 0 ? 'consumers caught up' : `gave up waiting: ${ledger.outstanding} records not consumed`);
+    if (!signal.aborted) io.log(ledger.outstanding === 0 ? 'consumers caught up' : `gave up waiting: ${ledger.outstanding} records not consumed`);
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     await producer.close();
@@ -211,6 +213,7 @@ async function runPipeline(o: ResolvedDemoOptions, clients: AwsClients, io: Demo
   return {
     ...report,
     passed,
+    interrupted: signal.aborted,
     ledger: summary,
     shardsByWorker: Object.fromEntries(Object.entries(shardsByWorker).map(([w, s]) => [w, [...s].sort()])),
     durationMs: Date.now() - started,
@@ -223,13 +226,14 @@ async function stopWorkerAndTimeTakeover(
   workerId: string,
   shards: Map<string, ShardProgress>,
   io: DemoIo,
+  signal: AbortSignal,
 ): Promise<number> {
   const held = [...shards.values()].filter((s) => s.holder === workerId && s.state === 'processing').map((s) => s.shardId);
   const stoppedAt = Date.now();
   io.log(`stopping ${workerId} gracefully (it holds ${held.join(', ') || 'no shards'}); the other worker takes over`);
   await consumers.get(workerId)?.stop();
   const giveUpAt = stoppedAt + 120_000;
-  while (Date.now() < giveUpAt && held.some((id) => shards.get(id)?.holder === workerId && shards.get(id)?.state !== 'shard ended')) await delay(50);
+  while (!signal.aborted && Date.now() < giveUpAt && held.some((id) => shards.get(id)?.holder === workerId && shards.get(id)?.state !== 'shard ended')) await delay(50);
   const ms = Date.now() - stoppedAt;
   io.log(`${workerId} stopped; its shards were taken over in ${(ms / 1000).toFixed(1)} s`);
   return ms;
