@@ -1,9 +1,7 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { partitionKeyToHashKey, RecordAggregator } from '@kinesis-kit/aggregation';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer, type UserRecordResult } from '../src/index.js';
-import { readBack, testClient } from './helpers.js';
+import { readBack, useMockPerTest } from './helpers.js';
 
 // The backend takes at most 1 MiB per record, partition key + data (kpl.md §1.3), and an aggregated
 // container goes out with the key "a". aggregationMaxSize accepts up to 10 MiB (the KPL's range, for
@@ -11,17 +9,7 @@ import { readBack, testClient } from './helpers.js';
 // maxUserRecordSize - 1 when that is larger): a container over the limit would fail its whole
 // PutRecords with a ValidationException, records of other shards included.
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
-
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
+const mock = useMockPerTest();
 
 const MiB = 1024 * 1024;
 const HALF = 1n << 127n;
@@ -51,10 +39,9 @@ function fillTo(size: number, first: { partitionKey: string; data: Uint8Array },
 
 describe('aggregated containers fit one PutRecords entry', () => {
   it('aggregationMaxSize 1 MiB: two records that would fill a container of exactly 1 MiB go out apart, and nothing fails', async () => {
-    server = await startMockServer({ streams: [{ name: 's', shardCount: 2 }] });
-    client = testClient(server);
+    const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }] });
     const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, aggregationMaxSize: MiB, recordMaxBufferedTime: 60_000 });
-    producers.push(producer);
+    mock.track(producer);
     await producer.ready();
     const { low, high } = keys();
     const first = { partitionKey: low[0], data: new Uint8Array(500_000) };

@@ -1,9 +1,8 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ManualClock } from '@kinesis-kit/core';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { MockServerOptions } from '@kinesis-kit/mock';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer, type KinesisProducerOptions } from '../src/index.js';
-import { logPutRecords, testClient } from './helpers.js';
+import { logPutRecords, useMockPerTest } from './helpers.js';
 
 // flush() and close() wait for every record through its retries (docs/producing.md, kpl.md §3.8
 // flushSync). What becomes ready while they wait (a retry after its backoff, a container the rate
@@ -11,26 +10,15 @@ import { logPutRecords, testClient } from './helpers.js';
 // above recordTtl the record would expire unsent, and with both Infinity flush() would never return.
 // The producer runs on a ManualClock; the mock server answers in real time.
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
-
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
+const mock = useMockPerTest();
 
 const ONE_500 = { rules: [{ operation: 'PutRecords', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500, maxCount: 1 }] };
 
-async function start(options: Partial<KinesisProducerOptions>, mock: Parameters<typeof startMockServer>[0] = {}) {
-  server = await startMockServer({ streams: [{ name: 's', shardCount: 1 }], ...mock });
-  client = testClient(server);
+async function start(options: Partial<KinesisProducerOptions>, mockOptions: MockServerOptions = {}) {
+  const { client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
   const clock = new ManualClock();
   const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, retryBaseDelay: 10, retryMaxDelay: 10, ...options });
-  producers.push(producer);
+  mock.track(producer);
   await producer.ready();
   return { clock, producer, sent: logPutRecords(client) };
 }

@@ -1,10 +1,43 @@
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { deaggregateWithReport, type UserRecord } from '@kinesis-kit/aggregation';
-import type { MockServer } from '@kinesis-kit/mock';
+import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
+import { afterEach } from 'vitest';
+import type { KinesisProducer } from '../src/index.js';
 
 /** A client the way the producer docs ask for an injected one: SDK retries off. */
 export function testClient(server: MockServer): KinesisClient {
   return new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
+}
+
+/**
+ * A test file's mock server, client and producers, released after each test: producers closed
+ * (aborted after 5 s), the client destroyed, the server closed.
+ */
+export function useMockPerTest(): {
+  start(options: MockServerOptions): Promise<{ server: MockServer; client: KinesisClient }>;
+  track(producer: KinesisProducer): KinesisProducer;
+} {
+  let server: MockServer | undefined;
+  let client: KinesisClient | undefined;
+  const producers: KinesisProducer[] = [];
+  afterEach(async () => {
+    for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
+    client?.destroy();
+    client = undefined;
+    await server?.close();
+    server = undefined;
+  });
+  return {
+    start: async (options) => {
+      server = await startMockServer(options);
+      client = testClient(server);
+      return { server, client };
+    },
+    track: (producer) => {
+      producers.push(producer);
+      return producer;
+    },
+  };
 }
 
 export interface ReadBack {

@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { hashKeyInRange, partitionKeyToHashKey, toHashKeyRange } from '@kinesis-kit/aggregation';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
+import { describe, expect, it } from 'vitest';
 import {
   BackPressureError,
   BatchFailedError,
@@ -16,30 +16,16 @@ import {
   UserRecordFailedError,
   type UserRecordResult,
 } from '../src/index.js';
-import { readBack, testClient, text } from './helpers.js';
+import { readBack, text, useMockPerTest } from './helpers.js';
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
+const mock = useMockPerTest();
 
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
-
-async function setup(shardCount: number, extra: Parameters<typeof startMockServer>[0] = {}): Promise<{ server: MockServer; client: KinesisClient }> {
-  server = await startMockServer({ streams: [{ name: 's', shardCount }], seed: 7, ...extra });
-  client = testClient(server);
-  return { server, client };
+function setup(shardCount: number, extra: MockServerOptions = {}): Promise<{ server: MockServer; client: KinesisClient }> {
+  return mock.start({ streams: [{ name: 's', shardCount }], seed: 7, ...extra });
 }
 
 function producerFor(c: KinesisClient, options: Partial<ConstructorParameters<typeof KinesisProducer>[0]> = {}): KinesisProducer {
-  const p = new KinesisProducer({ streamName: 's', kinesisClient: c, ...options });
-  producers.push(p);
-  return p;
+  return mock.track(new KinesisProducer({ streamName: 's', kinesisClient: c, ...options }));
 }
 
 describe('KinesisProducer against the mock (limits on)', () => {

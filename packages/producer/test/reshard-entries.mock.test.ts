@@ -1,24 +1,13 @@
 import { ListShardsCommand, UpdateShardCountCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KinesisProducer, type UserRecordResult } from '../src/index.js';
-import { readBack, testClient, text } from './helpers.js';
+import { readBack, text, useMockPerTest } from './helpers.js';
 
 // Bounded memory across reshards (DESIGN.md): the producer keeps an aggregator and a rate-limiter
 // queue per shard. Those of shards that closed must go once they hold nothing, or a stream that is
 // resharded again and again makes every drain tick and flush walk all the shards it ever had.
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
-
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
+const mock = useMockPerTest();
 
 /** The producer's per-shard entries and its shard map (internals, read for their counts only). */
 interface Internals {
@@ -34,10 +23,9 @@ async function openShards(c: KinesisClient): Promise<string[]> {
 
 describe.each([false, true])('strictOrdering %s: per-shard entries across repeated UpdateShardCount', (strictOrdering) => {
   it('keep to the open shards, and no record is lost', async () => {
-    server = await startMockServer({ streams: [{ name: 's', shardCount: 4 }], limits: false });
-    client = testClient(server);
+    const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 4 }], limits: false });
     const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, strictOrdering, recordMaxBufferedTime: 20, retryBaseDelay: 10, retryMaxDelay: 50 });
-    producers.push(producer);
+    mock.track(producer);
     const internals = producer as unknown as Internals;
     await producer.ready();
     const KEYS = 400;

@@ -1,10 +1,9 @@
-import { MergeShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import { MergeShardsCommand } from '@aws-sdk/client-kinesis';
 import { partitionKeyToHashKey } from '@kinesis-kit/aggregation';
 import { ManualClock } from '@kinesis-kit/core';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer } from '../src/index.js';
-import { readBack, testClient, text } from './helpers.js';
+import { readBack, text, useMockPerTest } from './helpers.js';
 
 // strictOrdering across a MergeShards (docs/producing.md "Ordering"): per key, the parents hold the
 // older records and the child the newer ones. When one parent's container lands on the child, the
@@ -13,17 +12,7 @@ import { readBack, testClient, text } from './helpers.js';
 // The producer runs on a ManualClock (its rate limiter refills only when the test says so); the
 // mock server answers in real time, with its own limits off.
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
-
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
+const mock = useMockPerTest();
 
 const HALF = 1n << 127n;
 const keyIn = (low: boolean): string => {
@@ -32,8 +21,7 @@ const keyIn = (low: boolean): string => {
 
 describe('strictOrdering across a MergeShards', () => {
   it("records put after the merge for the other parent's keys wait for that parent's older records", async () => {
-    server = await startMockServer({ streams: [{ name: 's', shardCount: 2 }], limits: false });
-    client = testClient(server);
+    const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }], limits: false });
     const clock = new ManualClock();
     // rateLimit 1: shard 0's byte bucket (1 MiB) refills at about 10 kB/s of the ManualClock.
     // One record per request, sent as soon as the limiter lets it through.
@@ -46,7 +34,7 @@ describe('strictOrdering across a MergeShards', () => {
       aggregationEnabled: false,
       collectionMaxCount: 1,
     });
-    producers.push(producer);
+    mock.track(producer);
     await producer.ready();
     const [a, b] = [keyIn(true), keyIn(false)]; // shard 0's range, shard 1's range
     // Drain shard 0's byte bucket to about 48 kB...

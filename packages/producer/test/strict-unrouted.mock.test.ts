@@ -1,33 +1,21 @@
-import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ManualClock } from '@kinesis-kit/core';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { MockServerOptions } from '@kinesis-kit/mock';
+import { describe, expect, it } from 'vitest';
 import { KinesisProducer, ProducerErrorCode, UserRecordFailedError, type KinesisProducerOptions } from '../src/index.js';
-import { testClient } from './helpers.js';
+import { useMockPerTest } from './helpers.js';
 
 // strictOrdering holds records until the shard map is known. recordTtl still ends them (as the rate
 // limiter does), so put() and close() cannot hang on a ListShards that keeps failing; a permanent
 // ListShards error fails them at once, as the PutRecords a non-strict producer sends would.
 // The producer runs on a ManualClock; the mock server answers in real time.
 
-let server: MockServer | undefined;
-let client: KinesisClient | undefined;
-const producers: KinesisProducer[] = [];
+const mock = useMockPerTest();
 
-afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close({ signal: AbortSignal.timeout(5_000) });
-  client?.destroy();
-  client = undefined;
-  await server?.close();
-  server = undefined;
-});
-
-async function start(options: Partial<KinesisProducerOptions>, mock: Parameters<typeof startMockServer>[0] = {}) {
-  server = await startMockServer({ streams: [{ name: 's', shardCount: 1 }], ...mock });
-  client = testClient(server);
+async function start(options: Partial<KinesisProducerOptions>, mockOptions: MockServerOptions = {}) {
+  const { client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
   const clock = new ManualClock();
   const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, strictOrdering: true, ...options });
-  producers.push(producer);
+  mock.track(producer);
   return { clock, producer };
 }
 
