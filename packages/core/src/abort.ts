@@ -48,6 +48,19 @@ export function whenAborted(signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * `promise`, or a rejection with the abort reason as soon as `signal` aborts: for waiting on work
+ * that cannot be cancelled (shared, or already sent), which is left to settle on its own.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, (err: unknown) => reject(err instanceof Error ? err : new Error(String(err)))).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
  * A signal that aborts when any of `signals` does. Unlike AbortSignal.any, the returned `dispose`
  * detaches the listeners, so long-lived parent signals do not accumulate them.
  */

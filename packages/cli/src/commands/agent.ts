@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidRecordError, KinesisProducer } from '@kinesis-kit/producer';
-import { backoffDelay, sleep } from '@kinesis-kit/core';
+import { backoffDelay, sleep, untilAborted } from '@kinesis-kit/core';
 import { FileFollower } from '../agent/file-follower.js';
 import { PositionStore } from '../agent/position-store.js';
 import { createAwsClients } from '../aws-clients.js';
@@ -142,14 +142,4 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
 /** The start of a line for a message. */
 function excerpt(line: string): string {
   return JSON.stringify(line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}...` : line);
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (the promise is left to settle on its own). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

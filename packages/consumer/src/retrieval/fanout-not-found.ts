@@ -1,5 +1,5 @@
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { abortReason, classifyAwsError, type Clock, type Logger } from '@kinesis-kit/core';
+import { abortReason, classifyAwsError, untilAborted, type Clock, type Logger } from '@kinesis-kit/core';
 import { FanOutConsumerNotFoundError, ShardListingError, type FanOutConsumerState } from '../errors.js';
 import { ShardLister, type ShardInfo } from '../shards/shard-lister.js';
 
@@ -158,23 +158,4 @@ async function lookUp(ctx: NotFoundCheckContext, parsed: { streamArn: string; co
     view.consumer = 'absent';
   }
   return view;
-}
-
-/** `promise`, or a rejection as soon as `signal` aborts (the shared lookup goes on for the others). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }
