@@ -103,6 +103,14 @@ describe('planLeaseTaking', () => {
     expect(stuck).toMatchObject({ workers: 1, target: 3, availableLeases: 1 });
   });
 
+  it('never steals from a worker below target (leases of uncounted owners, such as stuck handoffs, can raise the target)', () => {
+    // 10 leases, 6 in a stuck handoff (their owner not counted): target ceil(10 / 3) = 4; b and c hold 2 each.
+    const owners = ['x', 'x', 'x', 'x', 'x', 'x', 'b', 'b', 'c', 'c'];
+    const plan = planLeaseTaking({ ...base, workerId: 'a', leases: view('a', owners, (i) => (i < 6 ? 'stuck-handoff' : undefined)) });
+    expect(plan).toMatchObject({ workers: 3, target: 4, availableLeases: 0 });
+    expect(plan.toSteal).toEqual([]);
+  });
+
   it('caps the target at maxLeasesForWorker and reports the spillover', () => {
     const p = planLeaseTaking({ ...base, maxLeasesForWorker: 5, workerId: 'a', leases: view('a', Array<undefined>(12).fill(undefined)) });
     expect(p).toMatchObject({ target: 5, spillover: 7 });

@@ -138,8 +138,10 @@ export function planLeaseTaking(input: TakePlanInput): TakePlan {
     }
   }
   if (victim === undefined || victimCount - myCount < 2) return plan;
+  // kcl.md 2.3 step 6: 1 only when the victim is exactly at target (a victim below target, possible when
+  // leases of uncounted owners such as stuck handoffs raise the target, is not stolen from).
   let n = Math.min(needed, victimCount - target);
-  if (n <= 0 && needed > 1) n = 1;
+  if (n === 0 && needed > 1) n = 1;
   n = Math.min(n, input.maxLeasesToStealAtOneTime);
   if (n <= 0) return plan;
   const candidates = leases.filter((c) => c.status === 'live' && c.lease.leaseOwner === victim);
