@@ -277,7 +277,9 @@ export class ShardConsumer {
       this.millisBehindLatest = batch.millisBehindLatest;
       metrics.add('MillisBehindLatest', batch.millisBehindLatest, 'Milliseconds', dims);
       const decoded = decoder.decode(batch.records);
-      const deliver = decoded.records.length > 0 || options.callProcessRecordsEvenForEmptyRecordList;
+      // Not even with callProcessRecordsEvenForEmptyRecordList for the empty batch at a shard's end: the
+      // KCL's ProcessTask returns before processRecords there, and shardEnded follows.
+      const deliver = decoded.records.length > 0 || (options.callProcessRecordsEvenForEmptyRecordList && !batch.shardEnd);
       if (deliver) {
         const outcome = await this.deliver(decoded.records, batch, signal);
         if (outcome === 'aborted') return undefined;

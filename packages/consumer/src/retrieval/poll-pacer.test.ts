@@ -143,4 +143,28 @@ describe('PollPacer', () => {
     pacer.failed();
     expect(pacer.delay(later)).toBe(300);
   });
+
+  it('an idle wait never starts from 0, even with minIntervalMillis 0 (an idle shard is not polled nonstop)', () => {
+    const pacer = new PollPacer({ ...options, minIntervalMillis: 0 });
+    const later = 1_000_000;
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      pacer.succeeded(0, 0);
+      waits.push(pacer.delay(later));
+    }
+    expect(waits).toEqual([10, 20, 40, 80, 160, 320, 640, 1_000]);
+  });
+
+  it('a backoff served by GetShardIterator retries is not waited again before the next GetRecords', () => {
+    const pacer = new PollPacer(options);
+    const later = 1_000_000;
+    pacer.throttled();
+    pacer.throttled();
+    expect(pacer.delay(later)).toBe(150);
+    pacer.backoffServed();
+    expect(pacer.delay(later)).toBe(0);
+    // The counters stay until a GetRecords succeeds: the next throttle backs off further.
+    pacer.throttled();
+    expect(pacer.delay(later)).toBe(300);
+  });
 });

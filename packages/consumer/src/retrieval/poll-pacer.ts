@@ -19,6 +19,9 @@ export interface PollPacerOptions {
  * records keep coming or the shard is behind; with a growing wait while it is idle; with
  * exponential backoff after throttling or errors. Pure: the caller supplies the times.
  */
+/** The first idle wait when minIntervalMillis is below it. */
+const MIN_IDLE_WAIT_MILLIS = 10;
+
 export class PollPacer {
   private lastCallStart: number | undefined;
   private idleWait = 0;
@@ -41,7 +44,8 @@ export class PollPacer {
       this.idleWait = 0;
       this.pending = 0;
     } else {
-      this.idleWait = this.idleWait === 0 ? this.o.minIntervalMillis : Math.min(this.o.idleMaxMillis, this.idleWait * 2);
+      // From minIntervalMillis, but never from 0 (minTimeBetweenReadsMillis 0 would poll an idle shard nonstop).
+      this.idleWait = this.idleWait === 0 ? Math.max(this.o.minIntervalMillis, MIN_IDLE_WAIT_MILLIS) : Math.min(this.o.idleMaxMillis, this.idleWait * 2);
       this.pending = this.idleWait;
     }
   }
@@ -54,6 +58,14 @@ export class PollPacer {
   failed(): void {
     this.errors += 1;
     this.pending = backoffDelay(this.errors, { baseMs: this.o.errorBaseMillis, maxMs: this.o.errorMaxMillis, jitter: 'equal', random: this.o.random });
+  }
+
+  /**
+   * The backoff waited out already served another call (GetShardIterator, retried until it
+   * worked): the next GetRecords need not wait it again. Counters stay until a GetRecords succeeds.
+   */
+  backoffServed(): void {
+    this.pending = 0;
   }
 
   /** Consecutive throttled calls (reset by a success). */

@@ -136,6 +136,8 @@ export class PollingFetcher extends QueuedFetcher {
           { abortSignal: signal },
         );
         metrics.call('KinesisDataFetcher.getShardIterator', true, started, this.dims);
+        // Its failures' backoff was waited out before each retry: the GetRecords that follows starts at once.
+        this.pacer.backoffServed();
         return out.ShardIterator ? { iterator: out.ShardIterator } : 'gone';
       } catch (err) {
         if (signal.aborted) throw err;

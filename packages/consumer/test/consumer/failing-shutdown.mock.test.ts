@@ -122,6 +122,27 @@ describe('exactly one end of life per processor at shard end (mock)', () => {
     expect(calls.filter((call) => call.startsWith(parent))).toEqual([`${parent} shardEnded`]);
   });
 
+  it('callProcessRecordsEvenForEmptyRecordList: no empty processRecords at the shard end, only shardEnded (as the KCL)', async () => {
+    const b = await backends.start({ limits: false });
+    await createStream(b, 's', 1);
+    const [parent] = (await b.kinesis.send(new ListShardsCommand({ StreamName: 's' }))).Shards ?? [];
+    await b.kinesis.send(new SplitShardCommand({ StreamName: 's', ShardToSplit: parent!.ShardId!, NewStartingHashKey: (2n ** 127n).toString() }));
+    const calls: string[] = [];
+    const c = consumer(b, 'w1', {
+      callProcessRecordsEvenForEmptyRecordList: true,
+      processorFactory: (shardId) => ({
+        processRecords: ({ records, isAtShardEnd }) => void (shardId === parent!.ShardId && calls.push(`processRecords ${records.length} ${isAtShardEnd}`)),
+        shardEnded: ({ checkpointer }) => {
+          if (shardId === parent!.ShardId) calls.push('shardEnded');
+          return checkpointer.checkpoint();
+        },
+      }),
+    });
+    await c.start();
+    await until(() => calls.includes('shardEnded'), 'the parent ended');
+    expect(calls.filter((call) => call.endsWith(' true'))).toEqual([]);
+  });
+
   it('stop() while shardEnded runs (it does not checkpoint): no shutdownRequested after it', async () => {
     const b = await backends.start({ limits: false });
     const parent = await splitStream(b);
