@@ -119,6 +119,12 @@ describe('consumer fleet end to end (mock, limits on)', () => {
       await putSome(step);
       await w2.stop(); // graceful: checkpoints and releases
       await putSome(step);
+      // Killed once everything put so far was delivered: the child is between batches (at most a
+      // checkpoint write in flight), so what it redelivers stays within the bound below. Killing it
+      // mid-backlog made the bound depend on page sizes (one GetRecords page of aggregated records
+      // can hold tens of thousands of user records); test/chaos covers crashes at any moment.
+      const quiet = Date.now() + 60_000;
+      while (ledger.unique < sent && Date.now() < quiet) await new Promise((resolve) => setTimeout(resolve, 50));
       child.kill('SIGKILL'); // no checkpoint, no release: its leases expire after failover time
       await childExited;
       await putSome(step);
@@ -128,7 +134,7 @@ describe('consumer fleet end to end (mock, limits on)', () => {
       while (ledger.unique < RECORDS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(ledger.unique).toBe(RECORDS);
       expect(ledger.violations).toEqual([]);
-      // Duplicates come only from the killed worker's batches after its last checkpoint (one batch per shard at most).
+      // Duplicates come only from batches a worker had not checkpointed when it was killed or lost a lease.
       expect(ledger.duplicates).toBeLessThan(RECORDS / 10);
       expect(w1.status().shards.every((s) => s.state !== 'waiting-on-parents' || s.blockedOn === undefined)).toBe(true);
     } finally {
