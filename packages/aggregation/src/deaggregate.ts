@@ -1,7 +1,7 @@
 import { decodeAggregatedRecordMessage, RECORD_STRIDE } from './decode.js';
 import { DIGEST_LENGTH, hasAggregatedRecordMagic, MAGIC_LENGTH } from './format.js';
 import { AggregationError, AggregationErrorCode } from './errors.js';
-import { MAX_HASH_KEY, parseHashKeyDecimal, toHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from './hash-key.js';
+import { isHashKeyDecimal, parseHashKeyDecimal, toHashKeyRange, type HashKeyRange, type HashKeyRangeStrings } from './hash-key.js';
 import { normalizeKinesisRecord, type KinesisRecordInput, type NormalizedKinesisRecord } from './kinesis-record-input.js';
 import { md5, md5Hex } from './md5.js';
 
@@ -160,33 +160,16 @@ function resetExplicitHashKeyStates(count: number): void {
 /**
  * Whether an explicit hash key table entry is a hash key as the KCL reads it (`new BigInteger(entry)`
  * in [0, 2^128-1], see parseHashKeyDecimal); checked once per entry, and only for entries a record
- * uses, as the KCL parses only those. What the KPL writes (canonical decimals) is recognised by
- * its characters without BigInt.
+ * uses, as the KCL parses only those.
  */
 function isHashKeyEntry(table: string[], index: number): boolean {
   let state = explicitHashKeyStates[index]!;
   if (state === UNKNOWN) {
     const text = table[index]!;
-    state = isCanonicalHashKey(text) || parseHashKeyDecimal(text) !== undefined ? VALID : INVALID;
+    state = isHashKeyDecimal(text) ? VALID : INVALID;
     explicitHashKeyStates[index] = state;
   }
   return state === VALID;
-}
-
-const MAX_HASH_KEY_TEXT = MAX_HASH_KEY.toString(10);
-
-/** `0|[1-9][0-9]{0,38}` and at most 2^128-1 (39 digits compare as strings): a hash key as the KPL writes it. */
-function isCanonicalHashKey(text: string): boolean {
-  const length = text.length;
-  if (length === 0 || length > MAX_HASH_KEY_TEXT.length) return false;
-  const first = text.charCodeAt(0);
-  if (first === 48) return length === 1;
-  if (first < 49 || first > 57) return false;
-  for (let i = 1; i < length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return length < MAX_HASH_KEY_TEXT.length || text <= MAX_HASH_KEY_TEXT;
 }
 
 function checksumMatches(data: Buffer, messageEnd: number): boolean {

@@ -73,6 +73,14 @@ export function parseHashKeyDecimal(text: string): bigint | undefined {
 }
 
 /**
+ * Whether `text` is a hash key as parseHashKeyDecimal reads it; what the KPL writes (canonical
+ * decimals of up to 38 digits) is recognised by its characters, without BigInt.
+ */
+export function isHashKeyDecimal(text: string): boolean {
+  return CANONICAL_SHORT_DECIMAL.test(text) || parseHashKeyDecimal(text) !== undefined;
+}
+
+/**
  * Parses an explicit hash key as the KPL does: Java's `String.trim()` (characters U+0000..U+0020
  * at both ends; not NBSP, BOM or other Unicode spaces), then `new BigInteger(s)` (an optional `+` or
  * `-`, leading zeros allowed; ASCII digits only here), and the value must be in [0, 2^128-1]
