@@ -24,7 +24,7 @@ import {
 } from '@kinesis-kit/consumer';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FAST_LEASES, until, useBackendPerTest, type Backend } from '../../packages/consumer/test/consumer/harness.js';
+import { FAST_LEASES, stealLease, until, useBackendPerTest, type Backend } from '../../packages/consumer/test/consumer/harness.js';
 
 // ---- options -------------------------------------------------------------------------------------
 
@@ -326,10 +326,8 @@ describe('bad input: checkpoints through a running consumer (mock)', () => {
     // A second container arrives; while its batch is in processRecords, another worker takes the lease.
     await produceContainer(kinesis, 'second', 5);
     await until(() => secondEntered, 'the second batch');
-    const lease = await table.getLease(SHARD);
-    expect(lease?.leaseOwner).toBe('w1');
-    const taken = await table.takeLease(lease!, 'other');
-    expect(taken.ok).toBe(true);
+    expect((await table.getLease(SHARD))?.leaseOwner).toBe('w1');
+    await stealLease(table, SHARD, 'other');
     openGate();
     await until(() => secondDone, 'w1 to try checkpoints on the lost lease');
     expect(lostOutcomes.map((o) => o.name)).toEqual(['largest delivered', 'a record of this batch', 'backwards on a lost lease', 'prepareCheckpoint', 'malformed on a lost lease']);

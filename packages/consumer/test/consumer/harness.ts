@@ -10,6 +10,7 @@ import { afterEach } from 'vitest';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
 import { KinesisProducer } from '@kinesis-kit/producer';
+import type { LeaseTable } from '../../src/index.js';
 
 export interface Backend {
   server: MockServer;
@@ -152,6 +153,20 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Takes `leaseKey` for `owner` as another KCL worker would: a take fenced on the counter just read.
+ * The holder's renewals and checkpoints also move the counter, so a take can lose that race under
+ * load; it reads again and retries (up to `attempts`) rather than failing the test on timing.
+ */
+export async function stealLease(table: LeaseTable, leaseKey: string, owner: string, attempts = 20): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    const lease = await table.getLease(leaseKey);
+    if (!lease) throw new Error(`no lease ${leaseKey}`);
+    if ((await table.takeLease(lease, owner)).ok) return;
+  }
+  throw new Error(`could not take ${leaseKey} for ${owner} in ${attempts} attempts`);
 }
 
 /** Lease settings that keep integration tests short. */

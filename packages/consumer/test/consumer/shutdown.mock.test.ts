@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, LeaseLostError, LeaseTable, type Checkpointer, type KinesisConsumerOptions, type ShardRecordProcessor } from '../../src/index.js';
-import { createStream, Deliveries, FAST_LEASES, produce, useBackendPerTest, until, type Backend } from './harness.js';
+import { createStream, Deliveries, FAST_LEASES, produce, stealLease, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
 
@@ -94,9 +94,7 @@ describe('stop and lease loss (mock)', () => {
 
     // Another KCL worker steals the lease (a counter-fenced take, as the KCL taker does).
     const table = new LeaseTable({ client: backend.dynamoDb, tableName: 'stop-app' });
-    const [lease] = await table.listLeases();
-    const taken = await table.takeLease(lease!, 'java-kcl-worker');
-    expect(taken.ok).toBe(true);
+    await stealLease(table, 'shardId-000000000000', 'java-kcl-worker');
 
     await until(() => calls.lifecycle.includes('w1 leaseLost shardId-000000000000'), 'leaseLost on w1', 10_000);
     expect(lost).toEqual(['shardId-000000000000 conflict']);
