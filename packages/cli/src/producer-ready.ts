@@ -38,7 +38,7 @@ export async function waitForShardMap(producer: KinesisProducer, signal: AbortSi
           reject(lastError ?? new CliError(`the stream's shards could not be listed in ${seconds} s`));
         }, options.timeoutMs);
       }
-      producer.ready().then(() => resolve(true), reject);
+      producer.ready({ signal }).then(() => resolve(true), reject);
     });
   } finally {
     off?.();

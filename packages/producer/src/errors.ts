@@ -13,6 +13,7 @@ export const ProducerErrorCode = {
   BATCH_FAILED: 'BATCH_FAILED',
   PRODUCER_CLOSED: 'PRODUCER_CLOSED',
   BACK_PRESSURE: 'BACK_PRESSURE',
+  SHARD_MAP_UNAVAILABLE: 'SHARD_MAP_UNAVAILABLE',
 } as const;
 export type ProducerErrorCode = (typeof ProducerErrorCode)[keyof typeof ProducerErrorCode];
 
@@ -127,5 +128,17 @@ export class BackPressureError extends KinesisProducerError {
   override name = 'BackPressureError';
   constructor(message: string, options: ProducerErrorContext = {}) {
     super(ProducerErrorCode.BACK_PRESSURE, message, true, options);
+  }
+}
+
+/**
+ * ready() gave up: ListShards failed with an error retrying will not fix (no such stream, access
+ * denied, bad credentials). The producer itself keeps retrying in the background (a stream created
+ * later is picked up); `cause` is the ListShards error, `awsErrorCode` its code.
+ */
+export class ShardMapUnavailableError extends KinesisProducerError {
+  override name = 'ShardMapUnavailableError';
+  constructor(message: string, options: ErrorOptions & ProducerErrorContext = {}) {
+    super(ProducerErrorCode.SHARD_MAP_UNAVAILABLE, message, false, options);
   }
 }

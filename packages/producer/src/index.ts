@@ -9,6 +9,7 @@ export {
   ProducerClosedError,
   ProducerConfigError,
   ProducerErrorCode,
+  ShardMapUnavailableError,
   UserRecordFailedError,
   type BatchRecordFailure,
   type ProducerErrorContext,

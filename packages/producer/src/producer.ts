@@ -21,12 +21,13 @@ import {
 import { BatchSettlement } from './batch.js';
 import { buildKinesisClient } from './client.js';
 import { Collector } from './collector.js';
-import { BackPressureError, InvalidRecordError, ProducerClosedError, ProducerErrorCode, UserRecordFailedError } from './errors.js';
+import { BackPressureError, InvalidRecordError, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError, UserRecordFailedError } from './errors.js';
 import { hashKeyToWords, partitionKeyHashWords, type HashKeyWords } from './hash-key-words.js';
 import { LimiterStage } from './limiter-stage.js';
 import { ProducerMetricName as M, ProducerMetrics } from './metrics.js';
 import { CONSTANTS, containerMaxSize, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
 import { addAttempt, attemptCount, containerFromAggregated, NO_ATTEMPTS, PendingList, recordBytes, singleContainer, type Container, type PendingRecord } from './pending.js';
+import { ReadyGate } from './ready-gate.js';
 import { useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
@@ -91,6 +92,7 @@ export class KinesisProducer {
   private readonly emitter: TypedEmitter<ProducerEvents>;
   private readonly metrics: ProducerMetrics;
   private readonly shardMap: ShardMap;
+  private readonly readyGate = new ReadyGate();
   private readonly aggregators: ShardAggregators;
   private readonly limiter: LimiterStage;
   private readonly collector: Collector;
@@ -158,6 +160,7 @@ export class KinesisProducer {
       requestTimeout: o.requestTimeout,
       onUpdate: (openShards) => {
         this.shardMapError = undefined;
+        this.readyGate.open();
         if (o.strictOrdering) this.findDrainingParents();
         // Shards that closed: their aggregators and queues go once they hold nothing (bounded memory).
         this.aggregators.retireClosed();
@@ -167,6 +170,7 @@ export class KinesisProducer {
       },
       onFailure: (error, retryInMs) => {
         this.shardMapFailed(error);
+        this.failReadyWaiters(error);
         this.emitter.emit('shardMapRefreshFailed', { error, retryInMs });
       },
     });
@@ -234,9 +238,15 @@ export class KinesisProducer {
     return new Promise((resolve) => this.capacityListeners.push(resolve));
   }
 
-  /** Resolves once the shard map is loaded (records put before then go out unaggregated). */
-  ready(): Promise<void> {
-    return this.shardMap.whenReady();
+  /**
+   * Resolves once the shard map is loaded (records put before then go out unaggregated and skip
+   * the per-shard rate limiter). Rejects with ShardMapUnavailableError while ListShards fails with
+   * an error retrying will not fix (no such stream, access denied): the producer keeps retrying in
+   * the background, so a later call may resolve. Rejects with ProducerClosedError once closed
+   * before the map was known, and with the signal's reason when `signal` aborts.
+   */
+  ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.readyGate.wait(options.signal);
   }
 
   on<K extends keyof ProducerEvents>(event: K, listener: (payload: ProducerEvents[K]) => void | Promise<void>): () => void {
@@ -544,6 +554,20 @@ export class KinesisProducer {
     if (classified.retriable) return;
     this.shardMapError = classified;
     this.failUnroutedSoon();
+  }
+
+  /** ready() waits end on a ListShards error retrying will not fix; network trouble and throttling are waited out. */
+  private failReadyWaiters(error: Error): void {
+    const classified = classifyAwsError(error);
+    if (classified.retriable) return;
+    const streamName = this.options.streamLabel;
+    this.readyGate.fail(
+      new ShardMapUnavailableError(`the shards of stream ${streamName} cannot be listed: ${classified.code}: ${classified.message}`, {
+        cause: error,
+        streamName,
+        awsErrorCode: classified.code,
+      }),
+    );
   }
 
   /** Out of band (a microtask), so a put() never settles records while it is being admitted. */
@@ -1049,6 +1073,7 @@ export class KinesisProducer {
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
     this.shardMap.close();
+    this.readyGate.close(new ProducerClosedError('the producer closed before the shard map was known', { streamName: this.options.streamLabel }));
     this.unrouted.close();
     this.aggregators.close();
     this.limiter.close();

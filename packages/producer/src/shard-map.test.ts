@@ -65,7 +65,7 @@ describe('ShardMap', () => {
     expect(kinesis.commandCalls(ListShardsCommand)).toHaveLength(2);
     await clock.advance(1);
     expect(kinesis.commandCalls(ListShardsCommand)).toHaveLength(3);
-    await m.whenReady();
+    await m.refresh(); // shared with the retry in flight
     expect(m.ready).toBe(true);
     expect(clock.pendingTimers).toBe(0);
     m.close();

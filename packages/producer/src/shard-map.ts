@@ -38,7 +38,6 @@ export class ShardMap {
   private cancelRetry: (() => void) | undefined;
   private readonly abort = new AbortController();
   private closed = false;
-  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ShardMapOptions) {}
 
@@ -96,12 +95,6 @@ export class ShardMap {
     return this.ranges.get(shardId);
   }
 
-  /** Resolves when a map is known (or the map is closed). */
-  whenReady(): Promise<void> {
-    if (this.ready || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.readyWaiters.push(resolve));
-  }
-
   /**
    * The map was seen to be stale at monotonic time `seenAt` (a record landed elsewhere): refresh
    * unless a refresh already started after that moment.
@@ -131,7 +124,6 @@ export class ShardMap {
         this.failures = 0;
         this.options.logger.debug({ openShards: entries.length }, 'shard map updated');
         this.options.onUpdate?.(entries.length);
-        for (const w of this.readyWaiters.splice(0)) w();
         return true;
       },
       (err: unknown) => {
@@ -162,7 +154,6 @@ export class ShardMap {
     this.cancelRetry?.();
     this.cancelRetry = undefined;
     this.abort.abort();
-    for (const w of this.readyWaiters.splice(0)) w();
   }
 
   private async load(): Promise<Entry[]> {

@@ -1,0 +1,88 @@
+import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import { ManualClock } from '@kinesis-kit/core';
+import type { MockServerOptions } from '@kinesis-kit/mock';
+import { describe, expect, it } from 'vitest';
+import { KinesisProducer, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError } from '../src/index.js';
+import { useMockPerTest } from './helpers.js';
+
+// ready() waits for the shard map. It must not hang on a stream that cannot be listed, and it can be
+// abandoned. The producer runs on a ManualClock (its ListShards retries wait on it); the mock
+// server answers in real time.
+
+const mock = useMockPerTest();
+
+async function start(streamName: string, mockOptions: MockServerOptions = {}) {
+  const { client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }], ...mockOptions });
+  const clock = new ManualClock();
+  const producer = mock.track(new KinesisProducer({ streamName, kinesisClient: client, clock }));
+  /** Resolves at the producer's next event of that kind. */
+  const next = (event: 'shardMapRefreshFailed' | 'shardMapUpdated') =>
+    new Promise<void>((resolve) => {
+      const off = producer.on(event, () => {
+        off();
+        resolve();
+      });
+    });
+  return { client, clock, producer, next };
+}
+
+describe('producer.ready()', () => {
+  it('resolves once the shard map is known, and at once afterwards', async () => {
+    const { producer } = await start('s');
+    await producer.ready();
+    await producer.ready({ signal: AbortSignal.abort() }); // already ready: the signal does not matter
+  });
+
+  it('rejects with ShardMapUnavailableError for a missing stream; resolves once the stream exists and a retry lists it', async () => {
+    const { client, clock, producer, next } = await start('later');
+    const err = await producer.ready().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ShardMapUnavailableError);
+    expect(err).toMatchObject({
+      code: ProducerErrorCode.SHARD_MAP_UNAVAILABLE,
+      retriable: false,
+      streamName: 'later',
+      awsErrorCode: 'ResourceNotFoundException',
+    });
+    expect((err as Error).cause).toMatchObject({ name: 'ResourceNotFoundException' });
+    // Until a refresh succeeds, a new call says the same at once.
+    await expect(producer.ready()).rejects.toBeInstanceOf(ShardMapUnavailableError);
+
+    await client.send(new CreateStreamCommand({ StreamName: 'later', ShardCount: 1 }));
+    await expect(producer.ready()).rejects.toBeInstanceOf(ShardMapUnavailableError); // nothing listed it since
+    const updated = next('shardMapUpdated');
+    await clock.advance(1_000); // the producer's first ListShards retry (1 s)
+    await updated;
+    await producer.ready();
+  });
+
+  it('waits out errors a retry can fix (throttling, 5xx), then resolves', async () => {
+    const { clock, producer, next } = await start('s', {
+      faults: { rules: [{ operation: 'ListShards', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500, maxCount: 2 }] },
+    });
+    let settled = false;
+    const ready = producer.ready().finally(() => (settled = true));
+    await next('shardMapRefreshFailed');
+    const secondFailure = next('shardMapRefreshFailed');
+    await clock.advance(1_000);
+    await secondFailure;
+    expect(settled).toBe(false);
+    await clock.advance(1_500);
+    await ready;
+  });
+
+  it('rejects with the signal reason when aborted, leaving other waits alone', async () => {
+    const { producer, next } = await start('s', {
+      faults: { rules: [{ operation: 'ListShards', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500 }] },
+    });
+    const controller = new AbortController();
+    const aborted = producer.ready({ signal: controller.signal }).catch((e: unknown) => e);
+    const other = producer.ready().catch((e: unknown) => e);
+    await next('shardMapRefreshFailed');
+    controller.abort(new Error('gave up'));
+    expect(await aborted).toMatchObject({ message: 'gave up' });
+    await expect(producer.ready({ signal: AbortSignal.timeout(0) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await producer.close();
+    expect(await other).toBeInstanceOf(ProducerClosedError); // closed before the map was known
+    await expect(producer.ready()).rejects.toBeInstanceOf(ProducerClosedError);
+  });
+});
