@@ -41,8 +41,9 @@ export class ReadyGate {
     });
   }
 
-  /** The shard map is known: every wait resolves, now and later. */
+  /** The shard map is known: every wait resolves, now and later (unless closed first). */
   open(): void {
+    if (this.closedWith) return;
     this.isOpen = true;
     this.failure = undefined;
     for (const w of [...this.waiters]) w.resolve();
