@@ -299,6 +299,7 @@ export class KinesisConsumer {
         events: this.emitter,
         consumerArn: this.consumerArn,
         createCheckpointer: (h, operation) => this.coordinator.createCheckpointer(h, { metricsOperation: operation }),
+        confirmHeld: (h) => this.coordinator.confirmHeld(h),
         localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),
       });
       this.consumers.set(held, consumer);

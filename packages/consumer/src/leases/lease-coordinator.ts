@@ -186,14 +186,19 @@ export class LeaseCoordinator {
     this.logger.info({ released: release }, 'lease coordinator stopped');
   }
 
-  /** Leases held right now (not lost, not released). */
+  /** Leases held right now: not lost, not released, not expired locally (as the KCL's assignments). */
   heldLeases(): HeldLease[] {
-    return this.renewer.all().filter((h) => h.isHeld);
+    return this.renewer.all().filter((h) => h.isHeld && !this.renewer.isLocallyExpired(h));
   }
 
   getHeldLease(leaseKey: string): HeldLease | undefined {
     const h = this.renewer.get(leaseKey);
-    return h?.isHeld ? h : undefined;
+    return h?.isHeld && !this.renewer.isLocallyExpired(h) ? h : undefined;
+  }
+
+  /** True while `h` is held and not expired locally; an expired lease is dropped (leaseLost, reason 'expired'). */
+  confirmHeld(h: HeldLease): boolean {
+    return this.renewer.confirmHeld(h);
   }
 
   /** Runs one renewal pass now (serialised with the timer's passes). */

@@ -61,6 +61,8 @@ export class LeaseRenewer {
   private readonly semaphore: Semaphore;
   /** Leases with a renewal started by some pass and not settled yet (possibly still waiting for a permit). */
   private readonly renewing = new Set<HeldLease>();
+  /** Leases lost (not stopped) since the last pass reported LostLeases. */
+  private lostSinceLastPass = 0;
 
   constructor(private readonly o: LeaseRenewerOptions) {
     this.semaphore = new Semaphore(o.maxConcurrency);
@@ -104,9 +106,20 @@ export class LeaseRenewer {
     return now - h.lastRenewedAt > this.o.failoverTimeMillis;
   }
 
+  /**
+   * False (and the lease dropped as expired) when it is no longer held or has expired locally: a
+   * peer may own it by now. Checked before each delivery, so processing stops at expiry rather than
+   * at the next renewal pass (the KCL's scheduler drops expired leases from its assignments).
+   */
+  confirmHeld(h: HeldLease): boolean {
+    if (h.isHeld && this.isLocallyExpired(h)) this.markLost(h, 'expired');
+    return h.isHeld;
+  }
+
   /** Drops a lease we no longer hold and tells listeners (once). */
   markLost(h: HeldLease, reason: LeaseLostReason, currentOwner?: string): void {
     if (!h.end('lost', reason)) return;
+    if (reason !== 'stopped') this.lostSinceLastPass++;
     if (this.held.get(h.leaseKey) === h) this.held.delete(h.leaseKey);
     this.o.events.emit('leaseLost', {
       leaseKey: h.leaseKey,
@@ -140,7 +153,9 @@ export class LeaseRenewer {
     const result: RenewalResult = { renewed: 0, skipped: 0, failed: 0, lost: 0, expired: 0, busy: 0, unfinished: 0, held: this.held.size };
     for (const o of outcomes) if (o !== 'gone') result[o] += 1;
     this.o.metrics.add('CurrentLeases', result.held, 'Count', { Operation: LeaseMetricOperation.renew });
-    this.o.metrics.add('LostLeases', result.lost + result.expired, 'Count', { Operation: LeaseMetricOperation.renew });
+    // Every loss since the last pass, however found (renewal, checkpoint, taker, expiry before a delivery).
+    this.o.metrics.add('LostLeases', this.lostSinceLastPass, 'Count', { Operation: LeaseMetricOperation.renew });
+    this.lostSinceLastPass = 0;
     return result;
   }
 

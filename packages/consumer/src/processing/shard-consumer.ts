@@ -32,6 +32,8 @@ export interface ShardConsumerContext {
   /** The registered stream consumer, in fan-out mode. */
   consumerArn: string | undefined;
   createCheckpointer(held: HeldLease, operation: string): ShardCheckpointer;
+  /** False once the lease is lost or has expired locally (then dropped as expired): deliver nothing more. */
+  confirmHeld(held: HeldLease): boolean;
   /** Resolves when `shardId` ends on this worker (a local parent), or never. */
   localShardEnd(shardId: string, signal: AbortSignal): Promise<void>;
 }
@@ -302,6 +304,8 @@ export class ShardConsumer {
       random: options.random,
       signal,
       invoke: async (part, attempt) => {
+        // Renewal failing for failoverTimeMillis: a peer may be processing the shard by now.
+        if (!this.ctx.confirmHeld(held)) throw new LeaseLostError(held.leaseKey, held.shardId);
         const last = part[part.length - 1];
         if (last) checkpointer.setLargestPermitted({ sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber });
         const started = options.clock.monotonic();

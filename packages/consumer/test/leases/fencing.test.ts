@@ -134,6 +134,31 @@ describe('renewal under DynamoDB throttling', () => {
     expect(a.coordinator.heldLeases()).toHaveLength(1);
   });
 
+  it('a lease expired locally leaves heldLeases() at once; confirmHeld drops it before the next pass, and LostLeases counts it', async () => {
+    const metrics = new InMemoryMetricsSink();
+    const FAILOVER = 1_500; // a pass every 475 ms: expiry falls 25 ms after one, 450 ms before the next
+    const a = await oneWorker(1, { metrics, failoverTimeMillis: FAILOVER });
+    const held = a.coordinator.getHeldLease(shardId(0))!;
+    const lost: LeaseLostEvent[] = [];
+    a.coordinator.on('leaseLost', (e) => void lost.push(e));
+    a.io.setFault((name) => (name === 'UpdateItemCommand' || name === 'ScanCommand' ? throttled() : undefined));
+    while (fleet.clock.monotonic() - held.lastRenewedAt <= FAILOVER) await fleet.advance(10, 10);
+
+    expect(lost).toEqual([]); // no renewal pass since it expired
+    expect(held.isHeld).toBe(true);
+    expect(a.coordinator.heldLeases()).toEqual([]);
+    expect(a.coordinator.getHeldLease(shardId(0))).toBeUndefined();
+    expect(a.coordinator.confirmHeld(held)).toBe(false);
+    expect(lost).toEqual([expect.objectContaining({ leaseKey: shardId(0), reason: 'expired' })]);
+    expect(held.signal.aborted).toBe(true);
+
+    // Found outside a pass, the loss is still reported by the next pass's LostLeases.
+    const lostLeases = () => metrics.get('LostLeases', { Operation: 'RenewAllLeases' }).sum;
+    expect(lostLeases()).toBe(0);
+    await fleet.advance(500, 50);
+    expect(lostLeases()).toBe(1);
+  });
+
   it('a renewal that landed but whose answer was lost is recognised on retry (GetItem confirms it was our own write)', async () => {
     const a = await oneWorker(1);
     let dropAnswer = true;
