@@ -298,6 +298,9 @@ export class KinesisConsumer {
         logger: this.logger,
         events: this.emitter,
         consumerArn: this.consumerArn,
+        onConsumerArnChanged: (arn) => {
+          this.consumerArn = arn;
+        },
         createCheckpointer: (h, operation) => this.coordinator.createCheckpointer(h, { metricsOperation: operation }),
         confirmHeld: (h) => this.coordinator.confirmHeld(h),
         localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),

@@ -31,6 +31,8 @@ export interface ShardConsumerContext {
   events: TypedEmitter<KinesisConsumerEvents>;
   /** The registered stream consumer, in fan-out mode. */
   consumerArn: string | undefined;
+  /** A fetcher found the stream consumer registered again under a new ARN (later shard consumers use it). */
+  onConsumerArnChanged(consumerArn: string): void;
   createCheckpointer(held: HeldLease, operation: string): ShardCheckpointer;
   /** False once the lease is lost or has expired locally (then dropped as expired): deliver nothing more. */
   confirmHeld(held: HeldLease): boolean;
@@ -417,7 +419,9 @@ export class ShardConsumer {
       onError: (info: RetrievalErrorInfo) => events.emit('retrievalError', info),
     };
     const recordData = this.ctx.recordData;
-    if (options.fanout && consumerArn) return new FanOutFetcher({ ...common, recordData, consumerArn, options: options.fanout });
+    if (options.fanout && consumerArn) {
+      return new FanOutFetcher({ ...common, recordData, consumerArn, onConsumerArnChanged: (arn) => this.ctx.onConsumerArnChanged(arn), options: options.fanout });
+    }
     return new PollingFetcher({ ...common, recordData, stream: options.stream, options: options.polling });
   }
 

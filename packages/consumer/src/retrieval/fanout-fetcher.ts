@@ -34,6 +34,8 @@ export interface FanOutFetcherContext {
    * registered again (a new ARN), the fetcher goes on with the new one.
    */
   consumerArn: string;
+  /** Told when the fetcher goes on with a stream consumer registered again under a new ARN. */
+  onConsumerArnChanged?(consumerArn: string): void;
   shardId: string;
   start: StartPosition;
   options: FanOutOptions;
@@ -169,6 +171,7 @@ export class FanOutFetcher extends QueuedFetcher {
         );
         this.report(err, 'transient');
         this.consumerArn = verdict.consumerArn;
+        this.ctx.onConsumerArnChanged?.(verdict.consumerArn);
         return 'ended';
       case 'retry':
         if (verdict.reason === 'consumer-missing') {

@@ -142,6 +142,7 @@ describe('enhanced fan-out: ResourceNotFound from SubscribeToShard', () => {
     expect(w.shardsEnded).toEqual([]);
     expect([...(await checkpoints()).values()].filter((c) => c === 'SHARD_END')).toEqual([]);
     expect(w.logger.entries.some((e) => e.message?.includes('registered again under a new ARN') && e.fields.consumerArn === secondArn)).toBe(true);
+    expect(w.consumer.streamConsumerArn).toBe(secondArn);
   });
 
   it('a shard closed by a split while the consumer was deregistered is read to its end before its children', async () => {
@@ -164,13 +165,16 @@ describe('enhanced fan-out: ResourceNotFound from SubscribeToShard', () => {
     expect(w.shardsEnded).toEqual([]); // closed, but not read to its end: not its end yet
     expect((await checkpoints()).get(parent.ShardId!)).not.toBe('SHARD_END');
 
-    await registerAgain(firstArn);
+    const secondArn = await registerAgain(firstArn);
     put += await produce(10, 10, 5); // into the children
     await until(() => w.deliveries.unique === put, 'every record: the closed parent to its end, then its children', 60_000);
     expect(w.deliveries.missing(10, 15)).toEqual([]);
     expect(w.deliveries.total).toBe(put);
     expect(w.deliveries.orderViolations()).toEqual([]);
     await until(() => w.shardsEnded.includes(parent.ShardId!), 'the parent to end with its ChildShards');
+    // The parent's fetcher found the new ARN; the children, started after, subscribed with it at once.
+    expect(w.consumer.streamConsumerArn).toBe(secondArn);
+    expect(w.errors.filter((e) => consumerMissing(e) && e.shardId !== parent.ShardId)).toEqual([]);
   });
 
   it('a deleted stream still ends the shard: the fetcher queues the last batch (no children) after a permanent ResourceNotFound', async () => {
