@@ -60,7 +60,7 @@ export function ifPermanent(error: Error): boolean {
 
 /**
  * A configuration error to report before anything starts: without a region the SDK fails every call
- * ("Region is missing"), which the producer would otherwise retry as if it were a network error.
+ * ("Region is missing"); the producer would fail each record with it, after accepting them.
  */
 export async function requireRegion(kinesis: KinesisClient): Promise<void> {
   await kinesis.config.region();

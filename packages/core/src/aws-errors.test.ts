@@ -27,6 +27,12 @@ describe('classifyAwsError', () => {
     expect(classifyAwsError(err)).toMatchObject({ kind: 'network', code: 'ECONNRESET', retriable: true });
   });
 
+  it("treats the SDK's missing-region error as permanent (retrying cannot fix it), other unlabelled errors as network", () => {
+    // What a v3 client built without a region (and none in the environment) throws on every send().
+    expect(classifyAwsError(new Error('Region is missing'))).toMatchObject({ kind: 'permanent', code: 'RegionMissing', retriable: false });
+    expect(classifyAwsError(new Error('something else'))).toMatchObject({ kind: 'network', retriable: true });
+  });
+
   it('copes with non-Error values', () => {
     expect(classifyAwsError('boom').message).toBe('boom');
     expect(classifyAwsError(undefined).retriable).toBe(true);

@@ -63,6 +63,9 @@ export interface ClassifiedAwsError {
   retriable: boolean;
 }
 
+/** What an AWS SDK v3 client built without a region throws (a plain Error) on every call. */
+const SDK_REGION_MISSING = 'Region is missing';
+
 /** Classifies anything thrown by an AWS SDK v3 client call. */
 export function classifyAwsError(err: unknown): ClassifiedAwsError {
   const e = (err ?? {}) as {
@@ -85,6 +88,10 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   }
   if (TRANSIENT_ERROR_NAMES.has(name) || (httpStatus !== undefined && httpStatus >= 500) || name === 'AbortError') {
     return { kind: 'transient', code: name, message, retriable: true, ...status };
+  }
+  if (httpStatus === undefined && name === 'Error' && message === SDK_REGION_MISSING) {
+    // The client has no region: every call fails the same way until it is configured.
+    return { kind: 'permanent', code: 'RegionMissing', message, retriable: false };
   }
   if (httpStatus === undefined && (name === 'Error' || name === 'UnknownError' || name === 'TypeError' || code !== undefined)) {
     // No HTTP response at all: the connection failed in a way Node did not label. Treat as network.
