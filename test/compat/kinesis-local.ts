@@ -12,12 +12,18 @@ export interface KinesisLocal {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/**
+ * `count` distinct free ports. All are held open until each is known: ports taken one after the other
+ * (listen, close, listen again) can come back the same, and kinesis-local then cannot bind its second one.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => net.createServer());
+  try {
+    for (const server of servers) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return servers.map((server) => (server.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  }
 }
 
 async function waitForPort(port: number, exited: () => boolean, timeoutMs: number): Promise<void> {
@@ -44,7 +50,7 @@ async function waitForPort(port: number, exited: () => boolean, timeoutMs: numbe
  */
 export async function startKinesisLocal(streams: { name: string; shardCount: number }[] = []): Promise<KinesisLocal> {
   const dir = path.dirname(require.resolve('kinesis-local/package.json'));
-  const [plain, tls] = [await freePort(), await freePort()];
+  const [plain, tls] = (await freePorts(2)) as [number, number];
   const child = spawn(process.execPath, ['--import', path.join(here, 'loopback-only.mjs'), path.join(dir, 'main.js')], {
     env: {
       ...process.env,

@@ -148,7 +148,8 @@ describe('kinesis-kit agent', () => {
     const stopping = Date.now();
     io.abort();
     expect(await running).toBe(0);
-    expect(Date.now() - stopping).toBeLessThan(2000);
+    // A bound on a hang, not a speed check: without the abort it would wait out recordTtl (30 s).
+    expect(Date.now() - stopping).toBeLessThan(10_000);
     expect(await offset()).toBe('acknowledged\n'.length);
   });
 });

@@ -102,6 +102,14 @@ describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {
     const w1 = fanOutConsumer('w1', deliveries);
     const w2 = fanOutConsumer('w2', deliveries);
     await Promise.all([w1.start(), w2.start()]);
+    // Started together, one worker often takes both leases and the other steals one back; the victim
+    // learns of it at its next renewal or checkpoint. A batch it delivers before that is delivered
+    // again by the thief (at least once, as the KCL), and whether that comes before or after the
+    // count below is timing. So records go in once each worker holds one lease and knows it.
+    await until(() => {
+      const held = [w1, w2].map((w) => w.coordinator.heldLeases().map((h) => h.leaseKey));
+      return held.every((keys) => keys.length === 1) && new Set(held.flat()).size === 2;
+    }, 'the two leases balanced, one per worker');
     const put = await produce(20, 0, 25);
     await until(() => deliveries.unique === put, 'every record over SubscribeToShard');
     expect(deliveries.orderViolations()).toEqual([]);
