@@ -1,7 +1,8 @@
 /**
  * A consumer worker in its own process for the fleet test (so it can be killed with SIGKILL).
  * Args: <endpoint> <stream> <application> <workerId> <failoverTimeMillis>. Prints `READY`, then
- * one line per delivered batch: `B <shardId> <key#n> <key#n> ...`. Stops gracefully when stdin ends.
+ * per delivered batch `B <shardId> <key#n> <key#n> ...`, and `C <shardId>` once its checkpoint
+ * write has settled (written or refused). Stops gracefully when stdin ends.
  */
 import { KinesisConsumer } from '@kinesis-kit/consumer';
 
@@ -16,9 +17,22 @@ const consumer = new KinesisConsumer({
   initialPosition: 'TRIM_HORIZON',
   leaseManagement: { failoverTimeMillis: Number(failover), takerInitialJitterMillis: 100 },
   parentShardPollIntervalMillis: 200,
-  eachBatch: ({ shardId, records }) => {
-    process.stdout.write(`B ${shardId} ${records.map((r) => Buffer.from(r.data).toString('utf8')).join(' ')}\n`);
-  },
+  processorFactory: (shardId) => ({
+    async processRecords({ records, checkpointer }) {
+      process.stdout.write(`B ${shardId} ${records.map((r) => Buffer.from(r.data).toString('utf8')).join(' ')}\n`);
+      try {
+        await checkpointer.checkpoint();
+      } finally {
+        process.stdout.write(`C ${shardId}\n`);
+      }
+    },
+    async shardEnded({ checkpointer }) {
+      await checkpointer.checkpoint();
+    },
+    async shutdownRequested({ checkpointer }) {
+      await checkpointer.checkpoint();
+    },
+  }),
 });
 await consumer.start();
 process.stdout.write('READY\n');
