@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { KINESIS_NAME_PATTERN } from '@kinesis-kit/core';
 import { MockConfigError } from './errors.js';
 import type { InitialStream, MockServerOptions } from './options.js';
 import { startMockServer } from './server.js';
@@ -23,6 +24,7 @@ export function parseStreams(spec: string): InitialStream[] {
     .map((item) => {
       const [name, count = '1'] = item.split(':');
       if (!name) throw new MockConfigError('--streams', `bad entry "${item}"`);
+      if (!KINESIS_NAME_PATTERN.test(name)) throw new MockConfigError('--streams', `bad stream name "${name}" (1 to 128 of a-z A-Z 0-9 _ . -)`);
       if (/^on[-_]?demand$/i.test(count)) return { name, mode: 'ON_DEMAND' as const };
       const shardCount = Number(count);
       if (!Number.isInteger(shardCount) || shardCount < 1) throw new MockConfigError('--streams', `bad shard count in "${item}"`);

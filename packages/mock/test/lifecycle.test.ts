@@ -100,6 +100,7 @@ describe('CLI', () => {
     expect(parseStreams('a:2, b:on-demand,c')).toEqual([{ name: 'a', shardCount: 2 }, { name: 'b', mode: 'ON_DEMAND' }, { name: 'c', shardCount: 1 }]);
     expect(parseCliOptions(['--port', '0', '--no-limits', '--streams', 'x:3'])).toMatchObject({ port: 0, host: '127.0.0.1', limits: false, streams: [{ name: 'x', shardCount: 3 }] });
     expect(() => parseCliOptions(['--port', 'abc'])).toThrow(/--port/);
+    expect(() => parseStreams('bad name!:1')).toThrow(/--streams: bad stream name "bad name!"/);
     expect(parseCliOptions(['--help'])).toBe('help');
   });
 
