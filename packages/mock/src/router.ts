@@ -116,7 +116,7 @@ export class Router {
       body = await readBody(req, deps.maxRequestBytes);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        send(res, 413, JSON.stringify({ __type: AwsErrorName.SERIALIZATION, message: `Request body exceeds ${deps.maxRequestBytes} bytes.` }));
+        sendError(res, new ServiceError(AwsErrorName.SERIALIZATION, `Request body exceeds ${deps.maxRequestBytes} bytes.`, 413), isCborRequest(req.headers));
         return;
       }
       return; // the client went away

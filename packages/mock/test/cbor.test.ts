@@ -12,7 +12,7 @@ import { kinesisClient, rawRequest } from './helpers.js';
 describe('CBOR requests (application/x-amz-cbor-1.1)', () => {
   let server: MockServer;
   beforeAll(async () => {
-    server = await startMockServer({ streams: [{ name: 's', shardCount: 1 }] });
+    server = await startMockServer({ maxRequestBytes: 64 * 1024, streams: [{ name: 's', shardCount: 1 }] });
   });
   afterAll(async () => {
     await server.close();
@@ -29,6 +29,13 @@ describe('CBOR requests (application/x-amz-cbor-1.1)', () => {
     expect(error.message).toContain('application/x-amz-cbor-1.1');
     expect(error.message).toContain('com.amazonaws.sdk.disableCbor');
     expect(error.message).toContain('aws.cborEnabled=false');
+  });
+
+  it('over maxRequestBytes get the 413 in CBOR too', async () => {
+    const res = await rawRequest(server, Buffer.alloc(100 * 1024, 0x20), { ...headers, 'x-amz-target': 'Kinesis_20131202.PutRecords' });
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toBe('application/x-amz-cbor-1.1');
+    expect(cbor.deserialize(res.bytes)).toMatchObject({ __type: 'SerializationException', message: 'Request body exceeds 65536 bytes.' });
   });
 
   it('leave the stream untouched and the server serving JSON clients', async () => {
