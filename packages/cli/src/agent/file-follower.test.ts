@@ -9,7 +9,9 @@ describe('FileFollower', () => {
   let dir: string;
   let log: string;
   let store: PositionStore;
+  /** What was shipped, each line decoded (latin1 keeps every byte visible). */
   let shipped: string[];
+  let shippedBytes: Buffer[];
   const followers: FileFollower[] = [];
 
   beforeEach(async () => {
@@ -17,6 +19,7 @@ describe('FileFollower', () => {
     log = join(dir, 'app.log');
     store = new PositionStore(join(dir, 'app.log.position'));
     shipped = [];
+    shippedBytes = [];
   });
 
   afterEach(async () => {
@@ -36,7 +39,8 @@ describe('FileFollower', () => {
       ...(chunkBytes ? { chunkBytes } : {}),
       onLongLine: (info) => longLines.push(info),
       ship: async (lines) => {
-        shipped.push(...lines);
+        shippedBytes.push(...lines.map((l) => Buffer.from(l)));
+        shipped.push(...lines.map((l) => l.toString('latin1')));
       },
     });
     followers.push(f);
@@ -53,6 +57,15 @@ describe('FileFollower', () => {
     await f.step();
     expect(shipped).toEqual(['one', 'two', 'three', 'four']);
     expect(await store.load()).toMatchObject({ path: log, offset: 'one\ntwo\nthree\r\n\nfour\n'.length });
+  });
+
+  it('ships the bytes of each line as written: no UTF-8 decoding (Latin-1 text, broken sequences), CR dropped before LF only', async () => {
+    const latin1 = Buffer.from('caf\xe9', 'latin1'); // "café" in ISO-8859-1: 0xe9 alone is not UTF-8
+    const broken = Buffer.from([0x61, 0xe2, 0x82, 0x62]); // a truncated 3-byte sequence
+    const innerCr = Buffer.from('a\rb');
+    await writeFile(log, Buffer.concat([latin1, Buffer.from('\r\n'), broken, Buffer.from('\n'), innerCr, Buffer.from('\n\r\n')]));
+    await follower().step();
+    expect(shippedBytes).toEqual([latin1, broken, innerCr]);
   });
 
   it('starts at the end of an existing file by default, as the Kinesis Agent does', async () => {

@@ -5,8 +5,11 @@ import type { FilePosition, PositionStore } from './position-store.js';
 export interface FileFollowerOptions {
   path: string;
   store: PositionStore;
-  /** Ships one batch of complete lines; resolves only when all are acknowledged (retrying inside). */
-  ship: (lines: string[]) => Promise<void>;
+  /**
+   * Ships one batch of complete lines (their bytes as in the file, without the line ending);
+   * resolves only when all are acknowledged (retrying inside).
+   */
+  ship: (lines: Buffer[]) => Promise<void>;
   /** Where to begin when there is no checkpoint for this file (the Kinesis Agent's default is the end). */
   initialPosition?: 'start' | 'end';
   pollIntervalMs?: number;
@@ -35,6 +38,7 @@ interface OpenFile {
 }
 
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 /** How much of a file's start is compared to notice a truncation the size alone does not show. */
 const HEAD_BYTES = 64;
 
@@ -136,10 +140,9 @@ export class FileFollower {
         total++;
         continue;
       }
-      const lines = buffer.toString('utf8', 0, lastNewline).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-      const nonEmpty = lines.filter((l) => l.length > 0);
-      await this.commit(file, nonEmpty, lastNewline + 1);
-      total += nonEmpty.length;
+      const lines = splitLines(buffer, lastNewline);
+      await this.commit(file, lines, lastNewline + 1);
+      total += lines.length;
       if (bytesRead < buffer.length) return total;
     }
   }
@@ -163,13 +166,29 @@ export class FileFollower {
     }
   }
 
-  private async commit(file: OpenFile, lines: string[], bytes: number): Promise<void> {
+  private async commit(file: OpenFile, lines: Buffer[], bytes: number): Promise<void> {
     if (lines.length > 0) await this.options.ship(lines);
     file.offset += bytes;
     const position = { path: this.options.path, inode: file.inode, offset: file.offset, head: file.head.toString('base64') };
     await this.options.store.save(position);
     this.options.onShipped?.({ lines: lines.length, position });
   }
+}
+
+/**
+ * The non-empty lines of `buffer` up to the newline at `lastNewline`, as views of their bytes (not
+ * decoded: a log in another encoding, or with a broken UTF-8 sequence, is shipped as written).
+ * A CR before the newline is dropped (CRLF files).
+ */
+function splitLines(buffer: Buffer, lastNewline: number): Buffer[] {
+  const lines: Buffer[] = [];
+  for (let start = 0; start <= lastNewline; ) {
+    const newline = buffer.indexOf(NEWLINE, start);
+    const end = newline > start && buffer[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+    if (end > start) lines.push(buffer.subarray(start, end));
+    start = newline + 1;
+  }
+  return lines;
 }
 
 /** The file's first bytes (up to HEAD_BYTES). */

@@ -70,7 +70,7 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
    * skipped, so the position moves past it; every other failure is retried. Ctrl-C ends the wait at
    * once (rejecting), so the position does not move past lines Kinesis has not acknowledged.
    */
-  const ship = async (lines: string[]): Promise<void> => {
+  const ship = async (lines: Buffer[]): Promise<void> => {
     let records = lines.flatMap((line) => {
       try {
         return [{ line, record: parseInputLine(line, 0, format, values.key) }];
@@ -81,7 +81,7 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
     });
     for (let attempt = 0; records.length > 0; attempt++) {
       const outcomes = await untilAborted(Promise.allSettled(records.map((r) => producer!.put(r.record))), io.signal);
-      const retry: { line: string; record: LineRecord }[] = [];
+      const retry: { line: Buffer; record: LineRecord }[] = [];
       let reason: unknown;
       outcomes.forEach((outcome, i) => {
         const r = records[i]!;
@@ -140,6 +140,9 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
 }
 
 /** The start of a line for a message. */
-function excerpt(line: string): string {
-  return JSON.stringify(line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}...` : line);
+/** The start of a line for a message (decoded as UTF-8 for display only). */
+function excerpt(line: Buffer): string {
+  const text = line.toString('utf8', 0, Math.min(line.length, EXCERPT_CHARS * 4));
+  const cut = text.length > EXCERPT_CHARS || line.length > EXCERPT_CHARS * 4;
+  return JSON.stringify(cut ? `${text.slice(0, EXCERPT_CHARS)}...` : text);
 }
