@@ -78,6 +78,9 @@ function deliverFailure(r: PendingRecord, error: UserRecordFailedError | Produce
   else r.batch.fail(r.batchIndex, r.original, error, result);
 }
 
+/** ListShards on a stream being created (CREATING): it becomes listable by itself. */
+const STREAM_NOT_ACTIVE = 'ResourceInUseException';
+
 /**
  * A KPL-compatible producer: put() -> validate -> predicted shard -> that shard's aggregator ->
  * per-shard rate limiter -> PutRecords collector -> sender (maxConnections in flight, SDK retries
@@ -551,15 +554,22 @@ export class KinesisProducer {
   private shardMapFailed(error: Error): void {
     if (!this.options.strictOrdering || this.shardMap.ready) return;
     const classified = classifyAwsError(error);
-    if (classified.retriable) return;
+    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) return;
     this.shardMapError = classified;
     this.failUnroutedSoon();
   }
 
-  /** ready() waits end on a ListShards error retrying will not fix; network trouble and throttling are waited out. */
+  /**
+   * ready() waits end on a ListShards error retrying will not fix; network trouble, throttling and
+   * a stream still being created (ResourceInUseException) are waited out, and such an error after a
+   * permanent one means it may no longer hold: later waits wait again.
+   */
   private failReadyWaiters(error: Error): void {
     const classified = classifyAwsError(error);
-    if (classified.retriable) return;
+    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) {
+      this.readyGate.clearFailure();
+      return;
+    }
     const streamName = this.options.streamLabel;
     this.readyGate.fail(
       new ShardMapUnavailableError(`the shards of stream ${streamName} cannot be listed: ${classified.code}: ${classified.message}`, {

@@ -56,6 +56,11 @@ export class ReadyGate {
     for (const w of [...this.waiters]) w.reject(error);
   }
 
+  /** The failure given to fail() may no longer hold (a later attempt failed otherwise): new waits wait again. */
+  clearFailure(): void {
+    this.failure = undefined;
+  }
+
   /** The producer closed: waits not yet resolved reject with `error`, and so do later ones unless already open. */
   close(error: Error): void {
     if (this.isOpen) return;

@@ -1,8 +1,8 @@
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { ManualClock } from '@kinesis-kit/core';
 import type { MockServerOptions } from '@kinesis-kit/mock';
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError } from '../src/index.js';
+import { KinesisProducer, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError, type KinesisProducerOptions } from '../src/index.js';
 import { useMockPerTest } from './helpers.js';
 
 // ready() waits for the shard map. It must not hang on a stream that cannot be listed, and it can be
@@ -11,10 +11,10 @@ import { useMockPerTest } from './helpers.js';
 
 const mock = useMockPerTest();
 
-async function start(streamName: string, mockOptions: MockServerOptions = {}) {
-  const { client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }], ...mockOptions });
+async function start(streamName: string, mockOptions: MockServerOptions = {}, producerOptions: Partial<KinesisProducerOptions> = {}) {
+  const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }], ...mockOptions });
   const clock = new ManualClock();
-  const producer = mock.track(new KinesisProducer({ streamName, kinesisClient: client, clock }));
+  const producer = mock.track(new KinesisProducer({ streamName, kinesisClient: client, clock, ...producerOptions }));
   /** Resolves at the producer's next event of that kind. */
   const next = (event: 'shardMapRefreshFailed' | 'shardMapUpdated') =>
     new Promise<void>((resolve) => {
@@ -23,7 +23,7 @@ async function start(streamName: string, mockOptions: MockServerOptions = {}) {
         resolve();
       });
     });
-  return { client, clock, producer, next };
+  return { server, client, clock, producer, next };
 }
 
 describe('producer.ready()', () => {
@@ -53,6 +53,47 @@ describe('producer.ready()', () => {
     await clock.advance(1_000); // the producer's first ListShards retry (1 s)
     await updated;
     await producer.ready();
+  });
+
+  it('after a permanent failure, a later failure a retry can fix makes new calls wait again', async () => {
+    const { server, clock, producer, next } = await start('missing');
+    await expect(producer.ready()).rejects.toBeInstanceOf(ShardMapUnavailableError);
+    server.setFaults({ rules: [{ operation: 'ListShards', throttleRate: 1 }] });
+    const throttled = next('shardMapRefreshFailed');
+    await clock.advance(1_000);
+    await throttled;
+    let settled = false;
+    void producer.ready().then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await clock.advance(0);
+    expect(settled).toBe(false); // waiting for the next attempt, not refused with the old error
+  });
+
+  it('waits while the stream is being created (ResourceInUseException is not "for good"); strict records wait too', async () => {
+    const { client } = await mock.start({ createStreamDelayMs: 300 });
+    await client.send(new CreateStreamCommand({ StreamName: 'new', ShardCount: 1 }));
+    const clock = new ManualClock();
+    const producer = mock.track(new KinesisProducer({ streamName: 'new', kinesisClient: client, clock, strictOrdering: true }));
+    const failed = new Promise((resolve) => producer.on('shardMapRefreshFailed', resolve));
+    const updated = new Promise((resolve) => producer.on('shardMapUpdated', resolve));
+    let settled = false;
+    const ready = producer.ready().finally(() => (settled = true));
+    const put = producer.put({ partitionKey: 'k', data: 'early' });
+    expect(await failed).toMatchObject({ error: { name: 'ResourceInUseException' } });
+    await clock.advance(0);
+    expect(settled).toBe(false);
+    for (;;) {
+      const status = (await client.send(new DescribeStreamSummaryCommand({ StreamName: 'new' }))).StreamDescriptionSummary!.StreamStatus;
+      if (status === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await clock.advance(1_000);
+    await updated;
+    await ready;
+    await producer.flush();
+    await expect(put).resolves.toMatchObject({ successful: true });
   });
 
   it('waits out errors a retry can fix (throttling, 5xx), then resolves', async () => {

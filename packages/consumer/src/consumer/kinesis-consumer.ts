@@ -7,6 +7,7 @@ import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
 import { ensureStreamConsumer } from '../retrieval/fanout-registration.js';
+import { parseStreamConsumerArn } from '../retrieval/fanout-not-found.js';
 import { NativeRecordData } from '../retrieval/native-record-data.js';
 import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';
@@ -245,6 +246,17 @@ export class KinesisConsumer {
     this.logger.info({}, 'consumer stopped');
   }
 
+  /**
+   * A fetcher found the stream consumer registered again under `arn`. Fetchers can report in any
+   * order (their lookups are cached briefly), so only a later registration replaces the current one.
+   */
+  private adoptConsumerArn(arn: string): void {
+    const current = this.consumerArn === undefined ? undefined : parseStreamConsumerArn(this.consumerArn);
+    const next = parseStreamConsumerArn(arn);
+    if (current && next && next.createdAtSeconds < current.createdAtSeconds) return;
+    this.consumerArn = arn;
+  }
+
   /** The enhanced fan-out consumer ARN in use (fan-out mode, once started). */
   get streamConsumerArn(): string | undefined {
     return this.consumerArn;
@@ -298,9 +310,7 @@ export class KinesisConsumer {
         logger: this.logger,
         events: this.emitter,
         consumerArn: this.consumerArn,
-        onConsumerArnChanged: (arn) => {
-          this.consumerArn = arn;
-        },
+        onConsumerArnChanged: (arn) => this.adoptConsumerArn(arn),
         createCheckpointer: (h, operation) => this.coordinator.createCheckpointer(h, { metricsOperation: operation }),
         confirmHeld: (h) => this.coordinator.confirmHeld(h),
         localShardEnd: (shardId, signal) => this.localShardEnd(shardId, signal),
