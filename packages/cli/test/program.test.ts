@@ -99,7 +99,7 @@ describe('kinesis-kit mock', () => {
 
     const badName = captureIo();
     expect(await runProgram(['mock', '--port', '0', '--streams', 'bad!:2'], badName, { ...COMMANDS })).toBe(2);
-    expect(badName.stderr()).toMatch(/^kinesis-kit mock: streams\[0\]\.name: .*\(see kinesis-kit mock --help\)\n$/);
+    expect(badName.stderr()).toMatch(/^kinesis-kit mock: --streams: bad stream name "bad!" .*\(see kinesis-kit mock --help\)\n$/);
   });
 
   it('the program sets the exit code: a mock that cannot start exits 1, a flag mistake 2', async () => {
