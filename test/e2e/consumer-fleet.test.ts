@@ -3,7 +3,8 @@
  * the same endpoint) -> three workers, one of them a separate process. A split and a merge happen
  * mid-stream, one worker stops gracefully and the process is killed with SIGKILL (its leases
  * expire). Every acknowledged record must be processed, per-key order kept across parents and
- * children, and duplicates only where the kill explains them.
+ * children, and every duplicate explained by the kill or a lease loss of the worker that first
+ * delivered it.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -25,27 +26,59 @@ const KEYS = 400;
 // kill -9 is the only takeover the duplicate bound below is meant to explain.
 const FAILOVER = 5_000;
 
+/** Who delivered a record first: a worker and a shard, and when. */
+interface Delivery {
+  worker: string;
+  shardId: string;
+  at: number;
+}
+
 class Ledger {
-  private readonly seen = new Map<string, Set<number>>();
+  private readonly seen = new Map<string, Map<number, Delivery>>();
   private readonly highest = new Map<string, number>();
+  /** Lease losses and the kill, per `worker shardId` (`worker *` for every shard of a killed worker): when they happened. */
+  private readonly endings = new Map<string, number[]>();
   deliveries = 0;
-  duplicates = 0;
+  /** Each redelivery: the record, its first delivery and this one. */
+  private readonly repeats: { item: string; first: Delivery; again: Delivery }[] = [];
   violations: string[] = [];
 
-  add(item: string): void {
+  add(item: string, worker: string, shardId: string): void {
     const [key, nText] = item.split('#') as [string, string];
     const n = Number(nText);
     this.deliveries++;
-    let set = this.seen.get(key);
-    if (!set) this.seen.set(key, (set = new Set()));
-    if (set.has(n)) {
-      this.duplicates++;
+    let byN = this.seen.get(key);
+    if (!byN) this.seen.set(key, (byN = new Map()));
+    const first = byN.get(n);
+    if (first) {
+      this.repeats.push({ item, first, again: { worker, shardId, at: Date.now() } });
       return;
     }
-    set.add(n);
+    byN.set(n, { worker, shardId, at: Date.now() });
     const high = this.highest.get(key) ?? -1;
     if (n < high && this.violations.length < 10) this.violations.push(`${key}: ${n} after ${high}`);
     this.highest.set(key, Math.max(high, n));
+  }
+
+  /** `worker` lost `shardId`'s lease (or, with '*', was killed): what it delivered before may come again. */
+  ended(worker: string, shardId: string): void {
+    const k = `${worker} ${shardId}`;
+    this.endings.set(k, [...(this.endings.get(k) ?? []), Date.now()]);
+  }
+
+  /**
+   * Redeliveries that no lease loss explains (a checkpoint lost or skipped would show here). One is
+   * explained when the worker that delivered the record first lost that shard's lease (or was killed)
+   * afterwards, or when the worker that delivered it again did: a worker that has not yet noticed a
+   * steal can deliver after the new owner.
+   */
+  unexplained(): string[] {
+    const endedAfter = (d: Delivery) =>
+      [`${d.worker} ${d.shardId}`, `${d.worker} *`].some((k) => (this.endings.get(k) ?? []).some((at) => at >= d.at));
+    return this.repeats
+      .filter(({ first, again }) => !endedAfter(first) && !endedAfter(again))
+      .slice(0, 10)
+      .map(({ item, first, again }) => `${item}: first ${first.worker} on ${first.shardId}, again ${again.worker} on ${again.shardId}`);
   }
 
   get unique(): number {
@@ -80,12 +113,17 @@ describe('consumer fleet end to end (mock, limits on)', () => {
         initialPosition: 'TRIM_HORIZON',
         leaseManagement: { failoverTimeMillis: FAILOVER, takerInitialJitterMillis: 100 },
         parentShardPollIntervalMillis: 200,
-        eachBatch: ({ records }) => {
-          for (const r of records) ledger.add(Buffer.from(r.data).toString('utf8'));
+        eachBatch: ({ shardId, records }) => {
+          for (const r of records) ledger.add(Buffer.from(r.data).toString('utf8'), workerId, shardId);
         },
       });
     const w1 = inProcess('w1');
     const w2 = inProcess('w2');
+    for (const [id, w] of [['w1', w1], ['w2', w2]] as const) {
+      w.on('leaseLost', ({ shardId, reason }) => {
+        if (reason !== 'stopped') ledger.ended(id, shardId);
+      });
+    }
     const child = spawn(
       process.execPath,
       ['--conditions=@kinesis-kit/source', '--import', 'tsx', path.join(here, 'fleet-worker.ts'), server.endpoint, 'fleet', 'fleet-app', 'w3', String(FAILOVER)],
@@ -99,8 +137,9 @@ describe('consumer fleet end to end (mock, limits on)', () => {
         else if (line.startsWith('B ')) {
           const [, shardId, ...items] = line.split(' ');
           childUncheckpointed.add(shardId!);
-          for (const item of items) ledger.add(item);
+          for (const item of items) ledger.add(item, 'w3', shardId!);
         } else if (line.startsWith('C ')) childUncheckpointed.delete(line.slice(2));
+        else if (line.startsWith('L ')) ledger.ended('w3', line.slice(2));
       });
     });
     const childExited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -137,6 +176,7 @@ describe('consumer fleet end to end (mock, limits on)', () => {
       while ((ledger.unique < sent || childUncheckpointed.size > 0) && Date.now() < quiet) await new Promise((resolve) => setTimeout(resolve, 50));
       child.kill('SIGKILL'); // no checkpoint, no release: its leases expire after failover time
       await childExited;
+      ledger.ended('w3', '*');
       await putSome(step);
       await Promise.all(puts);
 
@@ -144,8 +184,10 @@ describe('consumer fleet end to end (mock, limits on)', () => {
       while (ledger.unique < RECORDS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(ledger.unique).toBe(RECORDS);
       expect(ledger.violations).toEqual([]);
-      // Duplicates come only from batches a worker had not checkpointed when it was killed or lost a lease.
-      expect(ledger.duplicates).toBeLessThan(RECORDS / 10);
+      // Duplicates come only from batches a worker had not checkpointed when it was killed or lost a
+      // lease. How many depends on when a rebalancing steal lands (one aggregated page can hold tens
+      // of thousands of records), so each one is accounted for instead of bounded.
+      expect(ledger.unexplained()).toEqual([]);
       expect(w1.status().shards.every((s) => s.state !== 'waiting-on-parents' || s.blockedOn === undefined)).toBe(true);
     } finally {
       await producer.close();

@@ -2,7 +2,8 @@
  * A consumer worker in its own process for the fleet test (so it can be killed with SIGKILL).
  * Args: <endpoint> <stream> <application> <workerId> <failoverTimeMillis>. Prints `READY`, then
  * per delivered batch `B <shardId> <key#n> <key#n> ...`, and `C <shardId>` once its checkpoint
- * write has settled (written or refused). Stops gracefully when stdin ends.
+ * write has settled (written or refused), and `L <shardId>` when its lease is lost. Stops gracefully
+ * when stdin ends.
  */
 import { KinesisConsumer } from '@kinesis-kit/consumer';
 
@@ -25,6 +26,9 @@ const consumer = new KinesisConsumer({
       } finally {
         process.stdout.write(`C ${shardId}\n`);
       }
+    },
+    leaseLost() {
+      process.stdout.write(`L ${shardId}\n`);
     },
     async shardEnded({ checkpointer }) {
       await checkpointer.checkpoint();
