@@ -3,8 +3,7 @@
  * the same endpoint) -> three workers, one of them a separate process. A split and a merge happen
  * mid-stream, one worker stops gracefully and the process is killed with SIGKILL (its leases
  * expire). Every acknowledged record must be processed, per-key order kept across parents and
- * children, and every duplicate explained by the kill or a lease loss of the worker that first
- * delivered it.
+ * children, and every duplicate explained by the kill or a lease loss of a worker that delivered it.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -25,7 +24,7 @@ const KEYS = 400;
 // loss redelivers the victim's unchecked batch, which can be tens of thousands of records).
 const FAILOVER = 5_000;
 
-/** Who delivered a record first: a worker and a shard, and when. */
+/** Who delivered a record (a worker, from a shard) and when. */
 interface Delivery {
   worker: string;
   shardId: string;
@@ -37,7 +36,6 @@ class Ledger {
   private readonly highest = new Map<string, number>();
   /** Lease losses and the kill, per `worker shardId` (`worker *` for every shard of a killed worker): when they happened. */
   private readonly endings = new Map<string, number[]>();
-  deliveries = 0;
   /** Each redelivery: the record, its first delivery and this one. */
   private readonly repeats: { item: string; first: Delivery; again: Delivery }[] = [];
   violations: string[] = [];
@@ -45,7 +43,6 @@ class Ledger {
   add(item: string, worker: string, shardId: string): void {
     const [key, nText] = item.split('#') as [string, string];
     const n = Number(nText);
-    this.deliveries++;
     let byN = this.seen.get(key);
     if (!byN) this.seen.set(key, (byN = new Map()));
     const first = byN.get(n);
