@@ -554,7 +554,10 @@ export class KinesisProducer {
   private shardMapFailed(error: Error): void {
     if (!this.options.strictOrdering || this.shardMap.ready) return;
     const classified = classifyAwsError(error);
-    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) return;
+    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) {
+      this.shardMapError = undefined; // an earlier permanent error may no longer hold: records wait again
+      return;
+    }
     this.shardMapError = classified;
     this.failUnroutedSoon();
   }

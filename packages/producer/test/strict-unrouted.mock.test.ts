@@ -12,11 +12,11 @@ import { useMockPerTest } from './helpers.js';
 const mock = useMockPerTest();
 
 async function start(options: Partial<KinesisProducerOptions>, mockOptions: MockServerOptions = {}) {
-  const { client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
+  const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
   const clock = new ManualClock();
   const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, strictOrdering: true, ...options });
   mock.track(producer);
-  return { clock, producer };
+  return { clock, producer, server };
 }
 
 /** The outcome of a put() so far: 'pending', 'written', or the error it rejected with. */
@@ -51,8 +51,8 @@ describe('strictOrdering: records waiting for the shard map', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('fail at once on a permanent ListShards error (missing stream), as PutRecords would fail them', async () => {
-    const { clock, producer } = await start({ streamName: 'missing' });
+  it('fail at once on a permanent ListShards error (missing stream), as PutRecords would fail them; wait again after a failure a retry can fix', async () => {
+    const { clock, producer, server } = await start({ streamName: 'missing' });
     const refreshFailed = new Promise<void>((resolve) => producer.on('shardMapRefreshFailed', () => resolve()));
     const early = outcome(producer.put({ partitionKey: 'k', data: '1' }));
     await refreshFailed;
@@ -63,6 +63,14 @@ describe('strictOrdering: records waiting for the shard map', () => {
     const late = outcome(producer.put({ partitionKey: 'k', data: '2' }));
     await clock.advance(0);
     expect(late.value).toMatchObject({ code: ProducerErrorCode.RECORD_FAILED, awsErrorCode: 'ResourceNotFoundException' });
-    await producer.close();
+    // A later ListShards failure a retry can fix (throttling): the old error may no longer hold, so records wait again.
+    server.setFaults({ rules: [{ operation: 'ListShards', throttleRate: 1 }] });
+    const throttled = new Promise<void>((resolve) => producer.on('shardMapRefreshFailed', () => resolve()));
+    await clock.advance(1_000);
+    await throttled;
+    const afterThrottling = outcome(producer.put({ partitionKey: 'k', data: '3' }));
+    await clock.advance(0);
+    expect(afterThrottling.value).toBe('pending');
+    await producer.close({ signal: AbortSignal.abort() });
   });
 });

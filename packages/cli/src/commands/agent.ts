@@ -139,7 +139,6 @@ export async function agentCommand(argv: string[], io: CommandIo): Promise<numbe
   return 0;
 }
 
-/** The start of a line for a message. */
 /** The start of a line for a message (decoded as UTF-8 for display only). */
 function excerpt(line: Buffer): string {
   const text = line.toString('utf8', 0, Math.min(line.length, EXCERPT_CHARS * 4));
