@@ -150,7 +150,7 @@ export class LimiterStage {
   }
 
   private forgetIfIdle(q: ShardQueue): void {
-    if (q.busy || q.head < q.items.length || this.queues.get(q.shardId) !== q) return;
+    if (this.queues.get(q.shardId) !== q || this.holds(q.shardId)) return;
     this.queues.delete(q.shardId);
   }
 

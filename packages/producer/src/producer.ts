@@ -82,6 +82,15 @@ function deliverFailure(r: PendingRecord, error: UserRecordFailedError | Produce
 const STREAM_NOT_ACTIVE = 'ResourceInUseException';
 
 /**
+ * A ListShards failure that retrying will not fix (no such stream, access denied, no region), or
+ * undefined for one it may: network trouble, throttling, a stream still being created.
+ */
+function lastingListShardsError(error: Error): ClassifiedAwsError | undefined {
+  const classified = classifyAwsError(error);
+  return classified.retriable || classified.code === STREAM_NOT_ACTIVE ? undefined : classified;
+}
+
+/**
  * A KPL-compatible producer: put() -> validate -> predicted shard -> that shard's aggregator ->
  * per-shard rate limiter -> PutRecords collector -> sender (maxConnections in flight, SDK retries
  * off) -> each record's promise settles with shard, sequence and sub-sequence number. Failures go
@@ -172,8 +181,9 @@ export class KinesisProducer {
         this.routeUnrouted();
       },
       onFailure: (error, retryInMs) => {
-        this.shardMapFailed(error);
-        this.failReadyWaiters(error);
+        const lasting = lastingListShardsError(error);
+        this.shardMapFailed(lasting);
+        this.failReadyWaiters(error, lasting);
         this.emitter.emit('shardMapRefreshFailed', { error, retryInMs });
       },
     });
@@ -516,7 +526,7 @@ export class KinesisProducer {
     const hashKey = effectiveHashKey(r.partitionKey, r.explicitHashKey);
     for (const [shardId, range] of this.drainingParents) {
       if (!hashKeyInRange(hashKey, range)) continue;
-      if (this.limiter.holds(shardId) || this.aggregators.holds(shardId)) return shardId;
+      if (this.holdsRecords(shardId)) return shardId;
       this.drainingParents.delete(shardId);
     }
     return predicted;
@@ -530,13 +540,18 @@ export class KinesisProducer {
    */
   private findDrainingParents(): void {
     for (const shardId of this.drainingParents.keys()) {
-      if (!this.limiter.holds(shardId) && !this.aggregators.holds(shardId)) this.drainingParents.delete(shardId);
+      if (!this.holdsRecords(shardId)) this.drainingParents.delete(shardId);
     }
     for (const shardId of new Set([...this.limiter.shardIds(), ...this.aggregators.shardIds()])) {
       if (this.shardMap.isOpen(shardId) || this.drainingParents.has(shardId)) continue;
       const range = this.shardMap.rangeOf(shardId);
-      if (range && (this.limiter.holds(shardId) || this.aggregators.holds(shardId))) this.drainingParents.set(shardId, range);
+      if (range && this.holdsRecords(shardId)) this.drainingParents.set(shardId, range);
     }
+  }
+
+  /** Whether a shard still has records buffered in its aggregator, queued in the limiter, or (strict) in flight. */
+  private holdsRecords(shardId: string): boolean {
+    return this.limiter.holds(shardId) || this.aggregators.holds(shardId);
   }
 
   private routeUnrouted(): void {
@@ -546,39 +561,33 @@ export class KinesisProducer {
   }
 
   /**
-   * Strict ordering: a refresh failed while no map is known. A permanent error (missing stream,
-   * access denied) fails the records waiting for the map, and later ones until a refresh succeeds,
-   * as the PutRecords a non-strict producer sends unrouted would fail them; others keep waiting
-   * (up to recordTtl) for the next refresh.
+   * Strict ordering: a refresh failed while no map is known. A lasting error (missing stream,
+   * access denied) fails the records waiting for the map, and later ones until a refresh succeeds
+   * or fails in a way a retry can fix (the lasting one may no longer hold), as the PutRecords a
+   * non-strict producer sends unrouted would fail them; otherwise they wait (up to recordTtl) for
+   * the next refresh.
    */
-  private shardMapFailed(error: Error): void {
+  private shardMapFailed(lasting: ClassifiedAwsError | undefined): void {
     if (!this.options.strictOrdering || this.shardMap.ready) return;
-    const classified = classifyAwsError(error);
-    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) {
-      this.shardMapError = undefined; // an earlier permanent error may no longer hold: records wait again
-      return;
-    }
-    this.shardMapError = classified;
-    this.failUnroutedSoon();
+    this.shardMapError = lasting;
+    if (lasting) this.failUnroutedSoon();
   }
 
   /**
-   * ready() waits end on a ListShards error retrying will not fix; network trouble, throttling and
-   * a stream still being created (ResourceInUseException) are waited out, and such an error after a
-   * permanent one means it may no longer hold: later waits wait again.
+   * ready() waits end on a ListShards error retrying will not fix (see lastingListShardsError); a
+   * failure a retry can fix after such an error means it may no longer hold: later waits wait again.
    */
-  private failReadyWaiters(error: Error): void {
-    const classified = classifyAwsError(error);
-    if (classified.retriable || classified.code === STREAM_NOT_ACTIVE) {
+  private failReadyWaiters(error: Error, lasting: ClassifiedAwsError | undefined): void {
+    if (!lasting) {
       this.readyGate.clearFailure();
       return;
     }
     const streamName = this.options.streamLabel;
     this.readyGate.fail(
-      new ShardMapUnavailableError(`the shards of stream ${streamName} cannot be listed: ${classified.code}: ${classified.message}`, {
+      new ShardMapUnavailableError(`the shards of stream ${streamName} cannot be listed: ${lasting.code}: ${lasting.message}`, {
         cause: error,
         streamName,
-        awsErrorCode: classified.code,
+        awsErrorCode: lasting.code,
       }),
     );
   }
