@@ -112,8 +112,14 @@ export class LeaseRenewer {
    * at the next renewal pass (the KCL's scheduler drops expired leases from its assignments).
    */
   confirmHeld(h: HeldLease): boolean {
-    if (h.isHeld && this.isLocallyExpired(h)) this.markLost(h, 'expired');
-    return h.isHeld;
+    return h.isHeld && !this.dropIfExpired(h, this.o.clock.monotonic());
+  }
+
+  /** Drops the lease as expired (leaseLost) when it has expired locally at `now`; true if so. */
+  private dropIfExpired(h: HeldLease, now: number): boolean {
+    if (!this.isLocallyExpired(h, now)) return false;
+    this.markLost(h, 'expired');
+    return true;
   }
 
   /** Drops a lease we no longer hold and tells listeners (once). */
@@ -189,10 +195,7 @@ export class LeaseRenewer {
   private async renewNow(h: HeldLease, passStart: number, signal?: AbortSignal): Promise<RenewOutcome> {
     if (!h.isHeld || signal?.aborted) return 'gone';
     const now = this.o.clock.monotonic();
-    if (this.isLocallyExpired(h, now)) {
-      this.markLost(h, 'expired');
-      return 'expired';
-    }
+    if (this.dropIfExpired(h, now)) return 'expired';
     // A checkpoint (or the take) bumped the counter moments ago; renewing again would only cost a write.
     if (now - h.lastRenewedAt < this.o.renewIntervalMillis / 2) return 'skipped';
     const expiresAt = h.lastRenewedAt + this.o.failoverTimeMillis;
@@ -242,8 +245,7 @@ export class LeaseRenewer {
     return h.exclusive(async () => {
       if (!h.isHeld) throw new LeaseLostError(h.leaseKey, h.shardId);
       const started = this.o.clock.monotonic();
-      if (this.isLocallyExpired(h, started)) {
-        this.markLost(h, 'expired');
+      if (this.dropIfExpired(h, started)) {
         throw new LeaseLostError(h.leaseKey, h.shardId, `lease ${h.leaseKey} expired before the checkpoint could be written`);
       }
       const expiresAt = h.lastRenewedAt + this.o.failoverTimeMillis;

@@ -14,14 +14,14 @@ export interface PollPacerOptions {
   random: () => number;
 }
 
+/** The first idle wait when minIntervalMillis is below it. */
+const MIN_IDLE_WAIT_MILLIS = 10;
+
 /**
  * Decides when a shard's next GetRecords may start: at once (within the 5 calls/s limit) while
  * records keep coming or the shard is behind; with a growing wait while it is idle; with
  * exponential backoff after throttling or errors. Pure: the caller supplies the times.
  */
-/** The first idle wait when minIntervalMillis is below it. */
-const MIN_IDLE_WAIT_MILLIS = 10;
-
 export class PollPacer {
   private lastCallStart: number | undefined;
   private idleWait = 0;
