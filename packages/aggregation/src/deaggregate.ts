@@ -104,9 +104,7 @@ export function deaggregateWithReport(record: KinesisRecordInput, options?: Deag
     const pkIndex = fields[at]!;
     const ehkIndex = fields[at + 1]!;
     // The same with or without a range: an index outside its table, or an explicit hash key that is not one, is malformed.
-    if (pkIndex >= pkCount || ehkIndex >= ehkCount || (ehkIndex >= 0 && !isHashKeyEntry(explicitHashKeyTable, ehkIndex))) {
-      return passThrough(input, false, true);
-    }
+    if (!wellFormedRecord(pkIndex, ehkIndex, pkCount, ehkCount, explicitHashKeyTable)) return passThrough(input, false, true);
     if (rangeCheck !== undefined) {
       const inRange = ehkIndex >= 0 ? rangeCheck.explicitHashKeyInRange(ehkIndex) : rangeCheck.partitionKeyInRange(pkIndex);
       if (!inRange) {
@@ -140,10 +138,14 @@ function restWellFormed(fields: Float64Array, from: number, count: number, pkCou
   const ehkCount = explicitHashKeys.length;
   for (let i = from; i < count; i++) {
     const at = i * RECORD_STRIDE;
-    const ehkIndex = fields[at + 1]!;
-    if (fields[at]! >= pkCount || ehkIndex >= ehkCount || (ehkIndex >= 0 && !isHashKeyEntry(explicitHashKeys, ehkIndex))) return false;
+    if (!wellFormedRecord(fields[at]!, fields[at + 1]!, pkCount, ehkCount, explicitHashKeys)) return false;
   }
   return true;
+}
+
+/** A record's key indices point inside their tables, and its explicit hash key entry (if any) is a hash key. */
+function wellFormedRecord(pkIndex: number, ehkIndex: number, pkCount: number, ehkCount: number, explicitHashKeys: string[]): boolean {
+  return pkIndex < pkCount && ehkIndex < ehkCount && (ehkIndex < 0 || isHashKeyEntry(explicitHashKeys, ehkIndex));
 }
 
 /**
