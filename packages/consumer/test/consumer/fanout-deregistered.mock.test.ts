@@ -100,17 +100,26 @@ async function registerAgain(previousArn: string): Promise<string> {
 
 const consumerMissing = (e: RetrievalErrorInfo): boolean => e.error.name === 'FanOutConsumerNotFoundError';
 
+/**
+ * A worker on a stream of `shards` shards reads 50 records; then its stream consumer is deregistered
+ * and 50 more are written. Returns the worker, the first consumer ARN and the records put so far.
+ */
+async function deliveredThenDeregistered(shards: number): Promise<{ w: ReturnType<typeof fanOutConsumer>; firstArn: string; put: number }> {
+  await setup(shards);
+  const w = fanOutConsumer();
+  await w.consumer.start();
+  const firstArn = w.consumer.streamConsumerArn!;
+  let put = await produce(10, 0, 5);
+  await until(() => w.deliveries.unique === put, 'the records before the deregistration');
+  await deregisterStreamConsumer(kinesis!, { consumerArn: firstArn });
+  put += await produce(10, 5, 5); // written while no consumer exists
+  return { w, firstArn, put };
+}
+
 describe('enhanced fan-out: ResourceNotFound from SubscribeToShard', () => {
   it('a deregistered stream consumer does not end the open shards; records written meanwhile flow once it is registered again', async () => {
-    await setup(2);
-    const w = fanOutConsumer();
-    await w.consumer.start();
-    const firstArn = w.consumer.streamConsumerArn!;
-    let put = await produce(10, 0, 5);
-    await until(() => w.deliveries.unique === put, 'the records before the deregistration');
-
-    await deregisterStreamConsumer(kinesis!, { consumerArn: firstArn });
-    put += await produce(10, 5, 5); // written while no consumer exists
+    const { w, firstArn, put: putSoFar } = await deliveredThenDeregistered(2);
+    let put = putSoFar;
     // Both shards keep failing with the typed, retriable error: at least twice each (so it backs off and retries).
     await until(
       () => w.shardsEnded.length > 0 || ['shardId-000000000000', 'shardId-000000000001'].every((s) => w.errors.filter((e) => e.shardId === s && consumerMissing(e)).length >= 2),
@@ -146,15 +155,8 @@ describe('enhanced fan-out: ResourceNotFound from SubscribeToShard', () => {
   });
 
   it('a shard closed by a split while the consumer was deregistered is read to its end before its children', async () => {
-    await setup(1);
-    const w = fanOutConsumer();
-    await w.consumer.start();
-    const firstArn = w.consumer.streamConsumerArn!;
-    let put = await produce(10, 0, 5);
-    await until(() => w.deliveries.unique === put, 'the records before the deregistration');
-
-    await deregisterStreamConsumer(kinesis!, { consumerArn: firstArn });
-    put += await produce(10, 5, 5); // unread when the shard closes
+    const { w, firstArn, put: putSoFar } = await deliveredThenDeregistered(1); // the 50 written since are unread when the shard closes
+    let put = putSoFar;
     const parent = (await kinesis!.send(new ListShardsCommand({ StreamName: 'fan' }))).Shards![0]!;
     const mid = (BigInt(parent.HashKeyRange!.StartingHashKey!) + BigInt(parent.HashKeyRange!.EndingHashKey!) + 1n) / 2n;
     await kinesis!.send(new SplitShardCommand({ StreamName: 'fan', ShardToSplit: parent.ShardId!, NewStartingHashKey: mid.toString() }));
