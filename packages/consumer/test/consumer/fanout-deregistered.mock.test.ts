@@ -8,7 +8,6 @@ import { DeleteStreamCommand, KinesisClient, ListShardsCommand, RegisterStreamCo
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { MemoryLogger, noopMetricsSink, systemClock } from '@kinesis-kit/core';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { KinesisProducer } from '@kinesis-kit/producer';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ConsumerErrorCode,
@@ -21,7 +20,7 @@ import {
   type RetrievalErrorInfo,
 } from '../../src/index.js';
 import { NOT_FOUND_VIEW_TTL_MS } from '../../src/retrieval/fanout-not-found.js';
-import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
+import { Deliveries, FAST_LEASES, produce as produceRecords, until } from './harness.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/fan';
 
@@ -76,13 +75,9 @@ function fanOutConsumer(): Watched {
   return { consumer, deliveries, errors, shardsEnded, logger };
 }
 
-async function produce(keys: number, from: number, perKey: number): Promise<number> {
-  const producer = new KinesisProducer({ streamName: 'fan', kinesisClient: kinesis!, strictOrdering: true, recordMaxBufferedTime: 20 });
-  const puts: Promise<unknown>[] = [];
-  for (let n = from; n < from + perKey; n++) for (let k = 0; k < keys; k++) puts.push(producer.put({ partitionKey: `key-${k}`, data: encode(`key-${k}`, n) }));
-  await Promise.all(puts);
-  await producer.close();
-  return puts.length;
+/** Records `from..from+perKey-1` of `keys` keys into stream 'fan' (the harness's producer). */
+function produce(keys: number, from: number, perKey: number): Promise<number> {
+  return produceRecords({ kinesis: kinesis! }, 'fan', keys, perKey, from);
 }
 
 async function checkpoints(): Promise<Map<string, string>> {

@@ -25,7 +25,7 @@ import {
   type KinesisConsumerOptions,
   type RetrievalErrorInfo,
 } from '../../src/index.js';
-import { Deliveries, FAST_LEASES, encode, until } from './harness.js';
+import { Deliveries, FAST_LEASES, encode, produce as produceRecords, until } from './harness.js';
 
 let server: MockServer | undefined;
 let kinesis: KinesisClient | undefined;
@@ -85,13 +85,9 @@ function ownClientConsumer(name: string, deliveries: Deliveries): KinesisConsume
   return c;
 }
 
-async function produce(keys: number, from: number, perKey: number): Promise<number> {
-  const producer = new KinesisProducer({ streamName: 'fan', kinesisClient: kinesis!, strictOrdering: true, recordMaxBufferedTime: 20 });
-  const puts: Promise<unknown>[] = [];
-  for (let n = from; n < from + perKey; n++) for (let k = 0; k < keys; k++) puts.push(producer.put({ partitionKey: `key-${k}`, data: encode(`key-${k}`, n) }));
-  await Promise.all(puts);
-  await producer.close();
-  return puts.length;
+/** Records `from..from+perKey-1` of `keys` keys into stream 'fan' (the harness's producer). */
+function produce(keys: number, from: number, perKey: number): Promise<number> {
+  return produceRecords({ kinesis: kinesis! }, 'fan', keys, perKey, from);
 }
 
 describe('enhanced fan-out (mock, SDK default HTTP/2 client)', () => {

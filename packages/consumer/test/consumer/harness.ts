@@ -71,7 +71,7 @@ export async function createStream(backend: Backend, streamName: string, shardCo
 }
 
 /** Puts `count` records per key through the KPL-style producer (aggregated, in order per key). Returns what was acknowledged. */
-export async function produce(backend: Backend, streamName: string, keys: number, perKey: number, from = 0): Promise<number> {
+export async function produce(backend: Pick<Backend, 'kinesis'>, streamName: string, keys: number, perKey: number, from = 0): Promise<number> {
   const producer = new KinesisProducer({ streamName, kinesisClient: backend.kinesis, strictOrdering: true, recordMaxBufferedTime: 20 });
   try {
     const puts: Promise<unknown>[] = [];
