@@ -30,7 +30,9 @@ export {
   isStreamArn,
   isStreamConsumerArn,
   KINESIS_NAME_PATTERN,
+  parseStreamConsumerArn,
   STREAM_ARN_PATTERN,
   STREAM_CONSUMER_ARN_PATTERN,
   streamNameOfArn,
+  type StreamConsumerArnParts,
 } from './stream-names.js';

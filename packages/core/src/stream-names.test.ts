@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isKinesisName, isStreamArn, isStreamConsumerArn, streamNameOfArn } from './stream-names.js';
+import { isKinesisName, isStreamArn, isStreamConsumerArn, parseStreamConsumerArn, streamNameOfArn } from './stream-names.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/orders';
 
@@ -31,6 +31,17 @@ describe('stream names and ARNs', () => {
     expect(isStreamConsumerArn(`${STREAM_ARN}/consumer/app:1700000000`)).toBe(true);
     expect(isStreamConsumerArn(`${STREAM_ARN}/consumer/app`)).toBe(false);
     expect(isStreamConsumerArn(STREAM_ARN)).toBe(false);
+  });
+
+  it('takes a consumer ARN apart: stream ARN, consumer name, registration time', () => {
+    expect(parseStreamConsumerArn(`${STREAM_ARN}/consumer/app.v2:1700000000`)).toEqual({
+      streamArn: STREAM_ARN,
+      consumerName: 'app.v2',
+      createdAtSeconds: 1_700_000_000,
+    });
+    for (const bad of [STREAM_ARN, `${STREAM_ARN}/consumer/app`, `${STREAM_ARN}/consumer/a/b:1`, `${STREAM_ARN}/consumer/app:1x`]) {
+      expect(parseStreamConsumerArn(bad)).toBeUndefined();
+    }
   });
 
   it('takes the stream name out of an ARN', () => {

@@ -1,4 +1,4 @@
-import { childLogger, errorFields, isAbortError, linkSignals, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import { childLogger, errorFields, isAbortError, linkSignals, parseStreamConsumerArn, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
 import { ConsumerConfigError, ConsumerStoppedError, MultiStreamLeaseTableError } from '../errors.js';
 import type { HeldLease } from '../leases/held-lease.js';
 import { LeaseCoordinator } from '../leases/lease-coordinator.js';
@@ -7,7 +7,6 @@ import { MetricsScope } from '../leases/metrics.js';
 import { ShardConsumer } from '../processing/shard-consumer.js';
 import type { ShardStatus } from '../processing/shard-consumer-state.js';
 import { ensureStreamConsumer } from '../retrieval/fanout-registration.js';
-import { parseStreamConsumerArn } from '../retrieval/fanout-not-found.js';
 import { NativeRecordData } from '../retrieval/native-record-data.js';
 import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';

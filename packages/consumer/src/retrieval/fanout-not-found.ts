@@ -1,5 +1,5 @@
 import { DescribeStreamConsumerCommand, DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { abortReason, classifyAwsError, untilAborted, type Clock, type Logger } from '@kinesis-kit/core';
+import { abortReason, classifyAwsError, parseStreamConsumerArn, untilAborted, type Clock, type Logger } from '@kinesis-kit/core';
 import { FanOutConsumerNotFoundError, ShardListingError, type FanOutConsumerState } from '../errors.js';
 import { ShardLister, type ShardInfo } from '../shards/shard-lister.js';
 
@@ -11,13 +11,6 @@ import { ShardLister, type ShardInfo } from '../shards/shard-lister.js';
  * ResourceNotFound is taken for the shard's end, the stream, the shard and the consumer are looked
  * up: DescribeStreamSummary, ListShards (ShardLister) and DescribeStreamConsumer by name.
  */
-
-/** `<stream ARN>/consumer/<name>:<creation time, epoch seconds>`, taken apart. */
-export function parseStreamConsumerArn(consumerArn: string): { streamArn: string; consumerName: string; createdAtSeconds: number } | undefined {
-  const m = /^(arn:[^:]+:kinesis:[^:]*:[^:]*:stream\/[^/]+)\/consumer\/([^:/]+):(\d+)$/.exec(consumerArn);
-  if (!m) return undefined;
-  return { streamArn: m[1]!, consumerName: m[2]!, createdAtSeconds: Number(m[3]) };
-}
 
 /** What to do about a subscription's ResourceNotFoundException. */
 export type NotFoundVerdict =

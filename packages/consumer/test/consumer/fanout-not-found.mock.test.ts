@@ -11,10 +11,10 @@ import {
   RegisterStreamConsumerCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { silentLogger, systemClock } from '@kinesis-kit/core';
+import { parseStreamConsumerArn, silentLogger, systemClock } from '@kinesis-kit/core';
 import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkSubscriptionNotFound, parseStreamConsumerArn, type NotFoundVerdict } from '../../src/retrieval/fanout-not-found.js';
+import { checkSubscriptionNotFound, type NotFoundVerdict } from '../../src/retrieval/fanout-not-found.js';
 import { until } from './harness.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/fan';
@@ -57,11 +57,6 @@ async function laterSecondThan(arn: string): Promise<void> {
 }
 
 describe('checkSubscriptionNotFound', () => {
-  it('parses stream consumer ARNs', () => {
-    expect(parseStreamConsumerArn(`${STREAM_ARN}/consumer/app:1700000000`)).toEqual({ streamArn: STREAM_ARN, consumerName: 'app', createdAtSeconds: 1_700_000_000 });
-    expect(parseStreamConsumerArn(STREAM_ARN)).toBeUndefined();
-  });
-
   it('consumer deregistered, shard open: retry with a retriable FanOutConsumerNotFoundError, never the shard end', async () => {
     const arn = await setup();
     await kinesis!.send(new DeregisterStreamConsumerCommand({ ConsumerARN: arn }));
