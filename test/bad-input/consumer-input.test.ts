@@ -113,6 +113,7 @@ describe('bad input: consumer options', () => {
     ['leaseManagement.smallTableMaxLeases -1', lm({ smallTableMaxLeases: -1 }), 'leaseManagement.smallTableMaxLeases'],
     ['leaseManagement.fastTakerIntervalMillis 0', lm({ fastTakerIntervalMillis: 0 }), 'leaseManagement.fastTakerIntervalMillis'],
     ['leaseManagement.maxFastTakerPasses -1', lm({ maxFastTakerPasses: -1 }), 'leaseManagement.maxFastTakerPasses'],
+    ['leaseManagement.expiryLookAhead "off"', lm({ expiryLookAhead: 'off' }), 'leaseManagement.expiryLookAhead'],
     ['leaseManagement.releaseLeasesOnStop "no"', lm({ releaseLeasesOnStop: 'no' }), 'leaseManagement.releaseLeasesOnStop'],
     ['leaseManagement.createTableIfMissing 0', lm({ createTableIfMissing: 0 }), 'leaseManagement.createTableIfMissing'],
     ['leaseManagement.billingMode ON_DEMAND', lm({ billingMode: 'ON_DEMAND' }), 'leaseManagement.billingMode'],

@@ -303,7 +303,7 @@ export class LeaseCoordinator {
       delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
     }
     // Look again the moment a silent worker's lease would expire, not up to a period later.
-    if (nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
+    if (o.expiryLookAhead && nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
     this.scheduleTaker(delay);
   }
 }

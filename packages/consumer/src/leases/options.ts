@@ -33,6 +33,14 @@ export interface LeaseManagementOptions {
   fastTakerIntervalMillis?: number;
   /** At most this many fast passes in a row; then one regular interval. Default 20. */
   maxFastTakerPasses?: number;
+  /**
+   * Also scan again the moment a lease seen renewing would expire if its owner fell silent
+   * (failoverTimeMillis + epsilonMillis after the scan that saw it move): a crashed worker's
+   * leases are taken after about the failover time instead of up to a taker period later. The
+   * cost: with live peers a worker scans about every failoverTimeMillis. `false` gives the KCL's
+   * scan rate (one Scan per taker period). Default true.
+   */
+  expiryLookAhead?: boolean;
   /** Release held leases on stop() so peers take them at once (the KCL never does). Default true. */
   releaseLeasesOnStop?: boolean;
   /** Create the table when DescribeTable says it is missing (needs dynamodb:CreateTable). Default true. */
@@ -73,6 +81,7 @@ export const LEASE_DEFAULTS = {
   takerInitialJitterMillis: 1_000,
   fastTakerIntervalMillis: 1_000,
   maxFastTakerPasses: 20,
+  expiryLookAhead: true,
   releaseLeasesOnStop: true,
   createTableIfMissing: true,
   billingMode: 'PAY_PER_REQUEST',
@@ -145,6 +154,7 @@ export function resolveLeaseCoordinatorOptions(options: LeaseCoordinatorOptions)
     takerInitialJitterMillis: int('takerInitialJitterMillis', options.takerInitialJitterMillis ?? d.takerInitialJitterMillis, 0),
     fastTakerIntervalMillis: int('fastTakerIntervalMillis', options.fastTakerIntervalMillis ?? d.fastTakerIntervalMillis, 1),
     maxFastTakerPasses: int('maxFastTakerPasses', options.maxFastTakerPasses ?? d.maxFastTakerPasses, 0),
+    expiryLookAhead: bool('expiryLookAhead', options.expiryLookAhead ?? d.expiryLookAhead),
     releaseLeasesOnStop: bool('releaseLeasesOnStop', options.releaseLeasesOnStop ?? d.releaseLeasesOnStop),
     createTableIfMissing: bool('createTableIfMissing', options.createTableIfMissing ?? d.createTableIfMissing),
     billingMode,

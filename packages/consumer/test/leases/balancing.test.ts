@@ -88,6 +88,30 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     expect(fleet.heldCounts([a, b])).toEqual([6, 6]);
   });
 
+  it('expiryLookAhead: false scans once per taker period (the KCL rate) and takes a crashed worker at the period pass', async () => {
+    const kcl = { takerIntervalMillis: 20_050, expiryLookAhead: false };
+    const workers = await startFleet(3, 12, kcl);
+    await takeUntilSettled(workers);
+    const [a, b, c] = workers as [FleetWorker, FleetWorker, FleetWorker];
+    // Steady state with live peers: one Scan per worker per period. (With the look-ahead on, the
+    // test above shows a pass timed for each failover; that is a Scan about every 10 s.)
+    const scansBefore = a.io.counts.get('ScanCommand') ?? 0;
+    await fleet.advance(60_200, 250);
+    expect((a.io.counts.get('ScanCommand') ?? 0) - scansBefore).toBe(3);
+
+    const cLeases = c.coordinator.heldLeases().map((h) => h.leaseKey);
+    await c.coordinator.stop({ releaseLeases: false }); // a crash: nothing released
+    const acquired: LeaseAcquiredEvent[] = [];
+    for (const w of [a, b]) w.coordinator.on('leaseAcquired', (e) => void acquired.push(e));
+    // No pass is timed for the expiry: nothing moves at failover + a few seconds.
+    await fleet.advance(14_000, 250);
+    expect(acquired).toEqual([]);
+    // The regular passes (at most a period after the expiry) take them.
+    await fleet.advance(20_050, 250);
+    expect(acquired.map((e) => e.leaseKey).sort()).toEqual([...cLeases].sort());
+    expect(fleet.heldCounts([a, b])).toEqual([6, 6]);
+  });
+
   it('graceful release lets a peer take the leases at its next taker pass, not after failover', async () => {
     const workers = await startFleet(2, 12);
     await takeUntilSettled(workers);
