@@ -255,8 +255,8 @@ export class KinesisProducer {
    * Resolves once the shard map is loaded (records put before then go out unaggregated and skip
    * the per-shard rate limiter). Rejects with ShardMapUnavailableError while ListShards fails with
    * an error retrying will not fix (no such stream, access denied): the producer keeps retrying in
-   * the background, so a later call may resolve. Rejects with ProducerClosedError once closed
-   * before the map was known, and with the signal's reason when `signal` aborts.
+   * the background, so a later call may resolve. Rejects with ProducerClosedError as soon as
+   * close() is called before the map was known, and with the signal's reason when `signal` aborts.
    */
   ready(options: { signal?: AbortSignal } = {}): Promise<void> {
     return this.readyGate.wait(options.signal);
@@ -359,6 +359,8 @@ export class KinesisProducer {
    */
   close(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.closed = true;
+    // Waiting for the map to put records is over: puts are refused from now on.
+    this.readyGate.close(new ProducerClosedError('the producer was closed before the shard map was known', { streamName: this.options.streamLabel }));
     const { signal } = options;
     if (signal?.aborted) this.abandonOnClose();
     const closing = (this.closing ??= this.closeNow());
@@ -1095,7 +1097,6 @@ export class KinesisProducer {
     for (const cancel of this.retryTimers) cancel();
     this.retryTimers.clear();
     this.shardMap.close();
-    this.readyGate.close(new ProducerClosedError('the producer closed before the shard map was known', { streamName: this.options.streamLabel }));
     this.unrouted.close();
     this.aggregators.close();
     this.limiter.close();

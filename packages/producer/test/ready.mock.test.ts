@@ -111,6 +111,23 @@ describe('producer.ready()', () => {
     await ready;
   });
 
+  it('rejects with ProducerClosedError as soon as close() is called, not once outstanding records have settled', async () => {
+    const { clock, producer, next } = await start('s', {
+      faults: { rules: [{ operation: 'ListShards', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500 }] },
+    }, { strictOrdering: true, recordTtl: 30_000 });
+    const put = producer.put({ partitionKey: 'k', data: 'waits for the map' }).catch((e: unknown) => e);
+    const ready = producer.ready().catch((e: unknown) => e);
+    await next('shardMapRefreshFailed');
+    let closed = false;
+    const closing = producer.close().finally(() => (closed = true));
+    expect(await ready).toMatchObject({ code: ProducerErrorCode.PRODUCER_CLOSED, message: expect.stringMatching(/closed before the shard map was known/) });
+    await expect(producer.ready()).rejects.toBeInstanceOf(ProducerClosedError);
+    expect(closed).toBe(false); // the strict record still waits for the map, up to recordTtl
+    await clock.advance(30_000);
+    await closing;
+    expect(await put).toMatchObject({ code: 'RECORD_EXPIRED' });
+  });
+
   it('rejects with the signal reason when aborted, leaving other waits alone', async () => {
     const { producer, next } = await start('s', {
       faults: { rules: [{ operation: 'ListShards', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500 }] },
