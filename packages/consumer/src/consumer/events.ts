@@ -29,7 +29,8 @@ export interface ShardSyncEvent {
 export interface ConsumerErrorEvent {
   /**
    * What was being done: 'initialize', 'shardEnded', 'shutdownRequested', 'leaseLost', 'shardSync',
-   * 'childLeases', 'checkpoint', 'onFailure' (the failure policy's hook threw), 'shardConsumer' (unexpected).
+   * 'childLeases', 'checkpoint', 'waitForParents' (a parent's lease could not be read), 'onFailure'
+   * (the failure policy's hook threw), 'shardConsumer' (unexpected).
    */
   operation: string;
   shardId?: string;
