@@ -58,6 +58,13 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** The installed file a package's `bin` entry names (what npm links the command to). */
+async function installedBin(pkg: string, command: string): Promise<string> {
+  const dir = path.join(app, 'node_modules/@kinesis-kit', pkg);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return path.join(dir, manifest.bin[command]!);
+}
+
 /** The first ```ts block of a package README: its quick start. */
 async function quickStart(pkg: string): Promise<string> {
   const readme = await readFile(path.join(root, 'packages', pkg, 'README.md'), 'utf8');
@@ -119,12 +126,12 @@ describe('the packages as installed from npm', () => {
   });
 
   it('the kinesis-kit bin runs the demo', async () => {
-    const output = await node([path.join(app, 'node_modules/@kinesis-kit/cli/dist/bin.js'), 'demo', '--duration', '2'], 120_000);
+    const output = await node([await installedBin('cli', 'kinesis-kit'), 'demo', '--duration', '2'], 120_000);
     expect(output).toContain('verification: PASSED');
   }, 150_000);
 
   it('the kinesis-kit-mock bin serves the SDK and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [path.join(app, 'node_modules/@kinesis-kit/mock/dist/cli.js'), '--port', '0', '--streams', 'orders:2'], {
+    const child = spawn(process.execPath, [await installedBin('mock', 'kinesis-kit-mock'), '--port', '0', '--streams', 'orders:2'], {
       cwd: app,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

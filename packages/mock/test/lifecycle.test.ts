@@ -9,7 +9,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
-import { parseCliOptions, parseStreams } from '../src/cli.js';
+import { parseCliOptions, parseStreams } from '../src/mock-cli.js';
 import { startMockServer } from '../src/index.js';
 import { kinesisClient } from './helpers.js';
 

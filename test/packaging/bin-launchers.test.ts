@@ -1,0 +1,49 @@
+/**
+ * The commands' `bin` entries point at committed launchers, not into `dist/`: npm links a command
+ * only when its file exists at install time, and a clone's `npm ci` runs before any build. With the
+ * link in place npx runs our launcher, never a package of that name from the registry.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const COMMANDS = [
+  { pkg: 'cli', command: 'kinesis-kit' },
+  { pkg: 'mock', command: 'kinesis-kit-mock' },
+] as const;
+
+async function binOf(pkg: string, command: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(path.join(root, 'packages', pkg, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return manifest.bin[command]!;
+}
+
+describe.each(COMMANDS)('the $command command', ({ pkg, command }) => {
+  it('is a launcher in the source tree, outside dist/', async () => {
+    const bin = path.posix.normalize(await binOf(pkg, command));
+    expect(bin.startsWith('dist/')).toBe(false);
+    expect((await stat(path.join(root, 'packages', pkg, bin))).isFile()).toBe(true);
+  });
+
+  it('says how to build when dist/ is missing (exit 1), instead of a module-not-found trace', async () => {
+    const bin = await binOf(pkg, command);
+    const unbuilt = await mkdtemp(path.join(os.tmpdir(), 'kk-unbuilt-'));
+    try {
+      await cp(path.join(root, 'packages', pkg, bin), path.join(unbuilt, bin));
+      const failure = await run(process.execPath, [path.join(unbuilt, bin), '--help']).then(
+        () => undefined,
+        (error: unknown) => error as { code: number; stderr: string },
+      );
+      expect(failure?.code).toBe(1);
+      expect(failure?.stderr).toBe(`${command} is not built: run \`npm run build\` (in this repository, \`npm run kinesis-kit -- ${pkg === 'mock' ? 'mock' : '<command>'}\` runs it from sources)\n`);
+    } finally {
+      await rm(unbuilt, { recursive: true, force: true });
+    }
+  });
+});
