@@ -13,7 +13,7 @@
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { FanOutRequestHandler, KinesisConsumer, type KinesisConsumerOptions } from '@kinesis-kit/consumer';
+import { FanOutRequestHandler, KinesisConsumer, type ConsumerHandler, type ConsumerSettings, type KinesisConsumerOptions } from '@kinesis-kit/consumer';
 import { KinesisProducer } from '@kinesis-kit/producer';
 import type { BenchRow, BenchSuite } from '../lib.js';
 import { startChild, startMockChild } from './children.js';
@@ -47,7 +47,7 @@ function fanOutClient(endpoint: string, handler: 'ours' | 'sdk' = 'ours'): Kines
   return new KinesisClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1, ...(handler === 'ours' ? { requestHandler: new FanOutRequestHandler() } : {}) });
 }
 
-function consumerOptions(c: Clients, streamName: string, extra: Partial<KinesisConsumerOptions>): KinesisConsumerOptions {
+function consumerOptions(c: Clients, streamName: string, extra: Partial<ConsumerSettings> & ConsumerHandler): KinesisConsumerOptions {
   return {
     applicationName: `${streamName}-app`,
     streamName,

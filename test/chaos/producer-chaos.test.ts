@@ -190,7 +190,7 @@ describe('producer chaos (mock with limits, seeded faults)', () => {
         }
         acknowledged++;
         maxAttempts = Math.max(maxAttempts, r.attempts.length + (r.attemptsOmitted ?? 0));
-        const want = positionKey({ shardId: r.shardId!, sequenceNumber: r.sequenceNumber!, subSequenceNumber: r.subSequenceNumber! });
+        const want = positionKey({ shardId: r.shardId, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber });
         const found = (stream.byId.get(n) ?? []).map(positionKey);
         if (!found.includes(want)) misplaced.push(`#${n}: acknowledged at ${want}, in the stream at [${found.join(', ')}]`);
       }

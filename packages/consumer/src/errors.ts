@@ -156,13 +156,18 @@ export class DynamoDbOperationError extends KinesisConsumerError {
   constructor(
     readonly operation: string,
     /** The AWS error code (exception name) or socket error code. */
-    readonly awsCode: string,
+    readonly awsErrorCode: string,
     readonly kind: AwsErrorKind,
     retriable: boolean,
     message: string,
     options: ErrorOptions & { leaseKey?: string; tableName?: string } = {},
   ) {
-    super(ConsumerErrorCode.DYNAMODB_ERROR, `${operation} failed: ${awsCode}: ${message}`, retriable, options);
+    super(ConsumerErrorCode.DYNAMODB_ERROR, `${operation} failed: ${awsErrorCode}: ${message}`, retriable, options);
+  }
+
+  /** @deprecated The same as awsErrorCode, the name every package's errors use. */
+  get awsCode(): string {
+    return this.awsErrorCode;
   }
 }
 
@@ -180,11 +185,16 @@ export class ShardListingError extends KinesisConsumerError {
   constructor(
     readonly stream: string,
     /** The AWS error code (exception name). */
-    readonly awsCode: string,
+    readonly awsErrorCode: string,
     retriable: boolean,
     options: ErrorOptions = {},
   ) {
-    super(ConsumerErrorCode.SHARD_LISTING_FAILED, `ListShards of ${stream} failed: ${awsCode}`, retriable, options);
+    super(ConsumerErrorCode.SHARD_LISTING_FAILED, `ListShards of ${stream} failed: ${awsErrorCode}`, retriable, options);
+  }
+
+  /** @deprecated The same as awsErrorCode, the name every package's errors use. */
+  get awsCode(): string {
+    return this.awsErrorCode;
   }
 }
 

@@ -91,6 +91,8 @@ export {
 export {
   CONSUMER_DEFAULTS,
   resolveConsumerOptions,
+  type ConsumerHandler,
+  type ConsumerSettings,
   type FanOutRetrievalOptions,
   type ResolvedFanOutOptions,
   type InitialPosition,
@@ -121,6 +123,8 @@ export type {
   ShutdownRequestedInput,
 } from './processing/processor.js';
 export type { ShardConsumerState, ShardStatus } from './processing/shard-consumer-state.js';
+/** The record type handlers receive, re-exported so a processor needs no import from @kinesis-kit/aggregation. */
+export type { UserRecord } from '@kinesis-kit/aggregation';
 export {
   FAILURE_POLICY_DEFAULTS,
   type FailurePolicyOptions,

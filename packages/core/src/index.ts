@@ -35,4 +35,5 @@ export {
   STREAM_CONSUMER_ARN_PATTERN,
   streamNameOfArn,
   type StreamConsumerArnParts,
+  type StreamSelector,
 } from './stream-names.js';

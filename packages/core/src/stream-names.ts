@@ -3,6 +3,9 @@
  * a typo fails at construction with the option's name instead of on the first request.
  */
 
+/** Which stream: exactly one of `streamName` and `streamArn` (the type refuses both or neither). */
+export type StreamSelector = { streamName: string; streamArn?: undefined } | { streamArn: string; streamName?: undefined };
+
 /** Stream and stream-consumer names: 1..128 of a-z A-Z 0-9 _ . - (the service's rule). */
 export const KINESIS_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
 

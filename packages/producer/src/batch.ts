@@ -1,5 +1,5 @@
 import { BatchFailedError, type BatchRecordFailure, type ProducerClosedError, type UserRecordFailedError } from './errors.js';
-import type { ProducerRecord, UserRecordResult } from './types.js';
+import type { FailedUserRecordResult, ProducerRecord, SuccessfulUserRecordResult, UserRecordResult } from './types.js';
 
 /**
  * The one promise of a putMany() call: collects each record's result by its position and settles
@@ -13,7 +13,7 @@ export class BatchSettlement {
 
   constructor(
     size: number,
-    private readonly resolve: (results: UserRecordResult[]) => void,
+    private readonly resolve: (results: SuccessfulUserRecordResult[]) => void,
     private readonly reject: (error: BatchFailedError) => void,
     private readonly streamName: string,
   ) {
@@ -21,12 +21,12 @@ export class BatchSettlement {
     this.remaining = size;
   }
 
-  succeed(index: number, result: UserRecordResult): void {
+  succeed(index: number, result: SuccessfulUserRecordResult): void {
     this.results[index] = result;
     this.settled();
   }
 
-  fail(index: number, record: ProducerRecord, error: UserRecordFailedError | ProducerClosedError, result: UserRecordResult): void {
+  fail(index: number, record: ProducerRecord, error: UserRecordFailedError | ProducerClosedError, result: FailedUserRecordResult): void {
     this.results[index] = result;
     (this.failures ??= []).push({ index, record, error });
     this.settled();
@@ -35,7 +35,7 @@ export class BatchSettlement {
   private settled(): void {
     if (--this.remaining > 0) return;
     if (this.failures === undefined) {
-      this.resolve(this.results);
+      this.resolve(this.results as SuccessfulUserRecordResult[]); // no failure: every slot holds a success
       return;
     }
     // Failures arrive in settlement order; report them in input order.

@@ -1,6 +1,6 @@
 export { KinesisProducer } from './producer.js';
 export { createProducerWritable, type ProducerWritableOptions } from './writable.js';
-export { CONSTANTS, DEFAULTS, resolveProducerOptions, type KinesisProducerOptions, type ResolvedProducerOptions } from './options.js';
+export { CONSTANTS, DEFAULTS, resolveProducerOptions, type KinesisProducerOptions, type ProducerSettings, type ResolvedProducerOptions } from './options.js';
 export {
   BackPressureError,
   BatchFailedError,
@@ -16,4 +16,4 @@ export {
 } from './errors.js';
 export { ProducerMetricName } from './metrics.js';
 export { ShardRateLimiter, type ShardRateLimitOptions } from './rate-limiter.js';
-export type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
+export type { Attempt, FailedUserRecordResult, ProducerEvents, ProducerRecord, SuccessfulUserRecordResult, UserRecordResult } from './types.js';

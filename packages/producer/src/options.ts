@@ -9,15 +9,19 @@ import {
   type Clock,
   type Logger,
   type MetricsSink,
+  type StreamSelector,
 } from '@kinesis-kit/core';
 import { AGGREGATED_PARTITION_KEY } from '@kinesis-kit/aggregation';
 import { ProducerConfigError } from './errors.js';
 
-/** Options of `new KinesisProducer(...)`. KPL options keep their KPL names (camelCase) and defaults. */
-export interface KinesisProducerOptions {
-  /** The stream (one of streamName / streamArn is required). */
-  streamName?: string;
-  streamArn?: string;
+/**
+ * Options of `new KinesisProducer(...)`: the stream (exactly one of streamName / streamArn) and the
+ * settings. KPL options keep their KPL names (camelCase) and defaults.
+ */
+export type KinesisProducerOptions = StreamSelector & ProducerSettings;
+
+/** Everything in KinesisProducerOptions but the stream. */
+export interface ProducerSettings {
   /**
    * A ready client. Turn its SDK retries off (`maxAttempts: 1`), or the SDK's backoff multiplies
    * the producer's. It is not destroyed by close(). Without it a client is built from region,
@@ -224,7 +228,7 @@ export function resolveProducerOptions(options: KinesisProducerOptions): Resolve
   const resolved: ResolvedProducerOptions = {
     streamName,
     streamArn,
-    streamLabel: streamName ?? streamNameOfArn(streamArn!),
+    streamLabel: streamName ?? streamNameOfArn(streamArn),
     kinesisClient: options.kinesisClient,
     region: options.region,
     endpoint: options.endpoint,

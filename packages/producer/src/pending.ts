@@ -1,7 +1,7 @@
 import { utf8ByteLength, type AggregatedRecord } from '@kinesis-kit/aggregation';
 import type { BatchSettlement } from './batch.js';
 import { partitionKeyHashWords, wordsToHashKey } from './hash-key-words.js';
-import type { Attempt, ProducerRecord, UserRecordResult } from './types.js';
+import type { Attempt, ProducerRecord, SuccessfulUserRecordResult } from './types.js';
 
 /**
  * A user record between put() and its settlement. Times are monotonic ms, whole (so V8 keeps them
@@ -32,7 +32,7 @@ export interface PendingRecord {
   /** Attempts dropped from the middle of `attempts` (the total is attempts.length + this). */
   attemptsOmitted: number;
   /** The put() promise's resolve; a failure resolves it with a rejected promise. Unused in a batch. */
-  resolve: (result: UserRecordResult | PromiseLike<UserRecordResult>) => void;
+  resolve: (result: SuccessfulUserRecordResult | PromiseLike<SuccessfulUserRecordResult>) => void;
   /** The putMany() call the record came in, and its position there; undefined for put(). */
   batch: BatchSettlement | undefined;
   batchIndex: number;

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProducerClosedError, ProducerErrorCode, UserRecordFailedError } from './errors.js';
 import { KinesisProducer } from './producer.js';
-import type { KinesisProducerOptions } from './options.js';
+import type { ProducerSettings } from './options.js';
 
 const client = new KinesisClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const kinesis = mockClient(client);
@@ -28,7 +28,7 @@ const throttled = (n: number) => ({
   Records: Array.from({ length: n }, () => ({ ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded' })),
 });
 
-async function started(options: Partial<KinesisProducerOptions> = {}) {
+async function started(options: Partial<ProducerSettings> = {}) {
   const clock = new ManualClock();
   kinesis.on(ListShardsCommand).resolves(ONE_SHARD);
   const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, ...options });

@@ -31,7 +31,7 @@ import { ReadyGate } from './ready-gate.js';
 import { useNativeRecordsBody } from './records-body.js';
 import { ShardAggregators } from './shard-aggregators.js';
 import { ShardMap } from './shard-map.js';
-import type { Attempt, ProducerEvents, ProducerRecord, UserRecordResult } from './types.js';
+import type { Attempt, FailedUserRecordResult, ProducerEvents, ProducerRecord, SuccessfulUserRecordResult } from './types.js';
 import { UnroutedRecords } from './unrouted.js';
 
 const THROTTLED = 'ProvisionedThroughputExceededException';
@@ -66,14 +66,14 @@ function captureResolve(resolve: PendingRecord['resolve']): void {
 }
 
 /** The result of a record that finally failed: its attempts so far (a fresh array when it made none). */
-function failedResult(r: PendingRecord): UserRecordResult {
-  const result: UserRecordResult = { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
+function failedResult(r: PendingRecord): FailedUserRecordResult {
+  const result: FailedUserRecordResult = { successful: false, attempts: r.attempts === NO_ATTEMPTS ? [] : r.attempts };
   if (r.attemptsOmitted > 0) result.attemptsOmitted = r.attemptsOmitted;
   return result;
 }
 
 /** Hands a record's final failure to its put() promise (rejecting it) or to its putMany() batch. */
-function deliverFailure(r: PendingRecord, error: UserRecordFailedError | ProducerClosedError, result: UserRecordResult): void {
+function deliverFailure(r: PendingRecord, error: UserRecordFailedError | ProducerClosedError, result: FailedUserRecordResult): void {
   if (r.batch === undefined) r.resolve(Promise.reject(error));
   else r.batch.fail(r.batchIndex, r.original, error, result);
 }
@@ -271,7 +271,7 @@ export class KinesisProducer {
    * bad input), BackPressureError (limit reached and backPressure 'reject'), ProducerClosedError, or
    * UserRecordFailedError (carrying the result and the record) when it finally fails.
    */
-  put(record: ProducerRecord): Promise<UserRecordResult> {
+  put(record: ProducerRecord): Promise<SuccessfulUserRecordResult> {
     if (this.closed) return Promise.reject(new ProducerClosedError(undefined, { streamName: this.options.streamLabel }));
     let valid: PendingRecord;
     try {
@@ -305,7 +305,7 @@ export class KinesisProducer {
    * backPressure 'wait', records are accepted in order as room appears, so a batch may be larger
    * than maxOutstandingRecords.
    */
-  putMany(records: readonly ProducerRecord[]): Promise<UserRecordResult[]> {
+  putMany(records: readonly ProducerRecord[]): Promise<SuccessfulUserRecordResult[]> {
     if (this.closed) return Promise.reject(new ProducerClosedError(undefined, { streamName: this.options.streamLabel }));
     const given: unknown = records; // checked through a copy: Array.isArray narrows a readonly array to any[]
     if (!Array.isArray(given)) {
@@ -327,7 +327,7 @@ export class KinesisProducer {
       );
     }
     let batch: BatchSettlement | undefined;
-    const promise = new Promise<UserRecordResult[]>((resolve, reject) => {
+    const promise = new Promise<SuccessfulUserRecordResult[]>((resolve, reject) => {
       batch = new BatchSettlement(valid.length, resolve, reject, this.options.streamLabel);
     });
     for (let i = 0; i < valid.length; i++) {
@@ -469,8 +469,8 @@ export class KinesisProducer {
     while (waiter.next < records.length && this.hasRoom(records[waiter.next]!.bytes)) this.admitWith(records[waiter.next++]!, now);
   }
 
-  private admit(record: PendingRecord): Promise<UserRecordResult> {
-    const promise = new Promise<UserRecordResult>(captureResolve);
+  private admit(record: PendingRecord): Promise<SuccessfulUserRecordResult> {
+    const promise = new Promise<SuccessfulUserRecordResult>(captureResolve);
     record.resolve = capturedResolve;
     this.admitWith(record);
     return promise;
@@ -879,7 +879,7 @@ export class KinesisProducer {
       }
       this.unlink(r);
       settled++;
-      const result: UserRecordResult = { successful: true, shardId, sequenceNumber, subSequenceNumber: c.aggregated ? i : 0, attempts: r.attempts };
+      const result: SuccessfulUserRecordResult = { successful: true, shardId, sequenceNumber, subSequenceNumber: c.aggregated ? i : 0, attempts: r.attempts };
       if (r.attemptsOmitted > 0) result.attemptsOmitted = r.attemptsOmitted;
       if (r.batch === undefined) r.resolve(result);
       else r.batch.succeed(r.batchIndex, result);

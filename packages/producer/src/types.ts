@@ -21,13 +21,30 @@ export interface Attempt {
   errorMessage?: string;
 }
 
-/** What `put()` resolves with (the KPL's `UserRecordResult`, plus subSequenceNumber). */
-export interface UserRecordResult {
-  successful: boolean;
-  shardId?: string;
-  sequenceNumber?: string;
-  /** Position inside the aggregated record that finally succeeded (0 for a record sent alone). */
-  subSequenceNumber?: number;
+/**
+ * A user record's outcome (the KPL's `UserRecordResult`, plus subSequenceNumber): what `put()`
+ * resolves with when it succeeded, or what a failure error carries (`result`, `results`).
+ */
+export type UserRecordResult = SuccessfulUserRecordResult | FailedUserRecordResult;
+
+/** The record was written: where. */
+export interface SuccessfulUserRecordResult extends UserRecordAttempts {
+  successful: true;
+  shardId: string;
+  sequenceNumber: string;
+  /** Position inside the aggregated record that was written (0 for a record sent alone). */
+  subSequenceNumber: number;
+}
+
+/** The record finally failed (see its attempts for why). */
+export interface FailedUserRecordResult extends UserRecordAttempts {
+  successful: false;
+  shardId?: undefined;
+  sequenceNumber?: undefined;
+  subSequenceNumber?: undefined;
+}
+
+interface UserRecordAttempts {
   /**
    * In order. At most 33: the first attempt and the latest 32. A record retried more often (with
    * recordTtl Infinity, possibly forever) drops the ones in between, counted in attemptsOmitted.

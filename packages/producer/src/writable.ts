@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { KinesisProducer } from './producer.js';
-import type { ProducerRecord, UserRecordResult } from './types.js';
+import type { ProducerRecord, SuccessfulUserRecordResult } from './types.js';
 
 export interface ProducerWritableOptions {
   /** Records buffered by the stream itself before write() reports back-pressure (default 16). */
@@ -11,7 +11,7 @@ export interface ProducerWritableOptions {
    */
   onRecordError?: (error: Error, record: ProducerRecord) => void;
   /** Called for each record written. */
-  onRecordResult?: (result: UserRecordResult, record: ProducerRecord) => void;
+  onRecordResult?: (result: SuccessfulUserRecordResult, record: ProducerRecord) => void;
   /** Close the producer when the stream finishes (default false: the stream only flushes). */
   closeProducer?: boolean;
 }

@@ -1,7 +1,7 @@
 import { ManualClock } from '@kinesis-kit/core';
 import type { MockServerOptions } from '@kinesis-kit/mock';
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer, type KinesisProducerOptions } from '../src/index.js';
+import { KinesisProducer, type ProducerSettings } from '../src/index.js';
 import { logPutRecords, useMockPerTest } from './helpers.js';
 
 // flush() and close() wait for every record through its retries (docs/producing.md, kpl.md §3.8
@@ -14,7 +14,7 @@ const mock = useMockPerTest();
 
 const ONE_500 = { rules: [{ operation: 'PutRecords', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500, maxCount: 1 }] };
 
-async function start(options: Partial<KinesisProducerOptions>, mockOptions: MockServerOptions = {}) {
+async function start(options: Partial<ProducerSettings>, mockOptions: MockServerOptions = {}) {
   const { client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
   const clock = new ManualClock();
   const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, retryBaseDelay: 10, retryMaxDelay: 10, ...options });

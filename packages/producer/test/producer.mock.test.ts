@@ -14,6 +14,7 @@ import {
   ProducerClosedError,
   ProducerErrorCode,
   UserRecordFailedError,
+  type ProducerSettings,
   type UserRecordResult,
 } from '../src/index.js';
 import { readBack, text, useMockPerTest } from './helpers.js';
@@ -24,8 +25,8 @@ function setup(shardCount: number, extra: MockServerOptions = {}): Promise<{ ser
   return mock.start({ streams: [{ name: 's', shardCount }], seed: 7, ...extra });
 }
 
-function producerFor(c: KinesisClient, options: Partial<ConstructorParameters<typeof KinesisProducer>[0]> = {}): KinesisProducer {
-  return mock.track(new KinesisProducer({ streamName: 's', kinesisClient: c, ...options }));
+function producerFor(c: KinesisClient, { streamName = 's', ...options }: Partial<ProducerSettings> & { streamName?: string } = {}): KinesisProducer {
+  return mock.track(new KinesisProducer({ streamName, kinesisClient: c, ...options }));
 }
 
 describe('KinesisProducer against the mock (limits on)', () => {
@@ -340,7 +341,7 @@ describe('KinesisProducer.putMany against the mock', () => {
       expect(r.successful).toBe(true);
       // Result i belongs to record i: it names exactly where record i was read back.
       expect({ shardId: r.shardId, sequenceNumber: r.sequenceNumber, subSequenceNumber: r.subSequenceNumber }).toEqual(where.get(`m${i}`));
-      expect(hashKeyInRange(partitionKeyToHashKey(`m${i}`), toHashKeyRange(back.ranges.get(r.shardId!)!))).toBe(true);
+      expect(hashKeyInRange(partitionKeyToHashKey(`m${i}`), toHashKeyRange(back.ranges.get(r.shardId)!))).toBe(true);
     });
     expect(where.size).toBe(3000);
   });

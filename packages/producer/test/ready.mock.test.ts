@@ -2,7 +2,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand } from '@aws-sdk/clie
 import { ManualClock } from '@kinesis-kit/core';
 import type { MockServerOptions } from '@kinesis-kit/mock';
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError, type KinesisProducerOptions } from '../src/index.js';
+import { KinesisProducer, ProducerClosedError, ProducerErrorCode, ShardMapUnavailableError, type ProducerSettings } from '../src/index.js';
 import { useMockPerTest } from './helpers.js';
 
 // ready() waits for the shard map. It must not hang on a stream that cannot be listed, and it can be
@@ -11,7 +11,7 @@ import { useMockPerTest } from './helpers.js';
 
 const mock = useMockPerTest();
 
-async function start(streamName: string, mockOptions: MockServerOptions = {}, producerOptions: Partial<KinesisProducerOptions> = {}) {
+async function start(streamName: string, mockOptions: MockServerOptions = {}, producerOptions: Partial<ProducerSettings> = {}) {
   const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 2 }], ...mockOptions });
   const clock = new ManualClock();
   const producer = mock.track(new KinesisProducer({ streamName, kinesisClient: client, clock, ...producerOptions }));

@@ -1,7 +1,7 @@
 import { ManualClock } from '@kinesis-kit/core';
 import type { MockServerOptions } from '@kinesis-kit/mock';
 import { describe, expect, it } from 'vitest';
-import { KinesisProducer, ProducerErrorCode, UserRecordFailedError, type KinesisProducerOptions } from '../src/index.js';
+import { KinesisProducer, ProducerErrorCode, UserRecordFailedError, type ProducerSettings } from '../src/index.js';
 import { useMockPerTest } from './helpers.js';
 
 // strictOrdering holds records until the shard map is known. recordTtl still ends them (as the rate
@@ -11,10 +11,10 @@ import { useMockPerTest } from './helpers.js';
 
 const mock = useMockPerTest();
 
-async function start(options: Partial<KinesisProducerOptions>, mockOptions: MockServerOptions = {}) {
+async function start({ streamName = 's', ...options }: Partial<ProducerSettings> & { streamName?: string }, mockOptions: MockServerOptions = {}) {
   const { server, client } = await mock.start({ streams: [{ name: 's', shardCount: 1 }], ...mockOptions });
   const clock = new ManualClock();
-  const producer = new KinesisProducer({ streamName: 's', kinesisClient: client, clock, strictOrdering: true, ...options });
+  const producer = new KinesisProducer({ streamName, kinesisClient: client, clock, strictOrdering: true, ...options });
   mock.track(producer);
   return { clock, producer, server };
 }

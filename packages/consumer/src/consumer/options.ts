@@ -12,6 +12,7 @@ import {
   type Clock,
   type Logger,
   type MetricsSink,
+  type StreamSelector,
 } from '@kinesis-kit/core';
 import { ConsumerConfigError } from '../errors.js';
 import type { LeaseManagementOptions } from '../leases/options.js';
@@ -43,12 +44,38 @@ export interface ResolvedFanOutOptions extends FanOutOptions {
   activationTimeoutMillis: number;
 }
 
-/** Options of `new KinesisConsumer(...)`; names and defaults are the KCL's where it has one. */
-export interface KinesisConsumerOptions {
+/**
+ * Options of `new KinesisConsumer(...)`: the stream (exactly one of streamName / streamArn), the
+ * handler (exactly one of processorFactory / eachBatch / eachRecord) and the settings. Names and
+ * defaults are the KCL's where it has one.
+ */
+export type KinesisConsumerOptions = StreamSelector & ConsumerHandler & ConsumerSettings;
+
+/** How records are handed over: exactly one of the three. */
+export type ConsumerHandler =
+  | {
+      /** One processor per shard (KCL ShardRecordProcessorFactory). */
+      processorFactory: ShardRecordProcessorFactory;
+      eachBatch?: undefined;
+      eachRecord?: undefined;
+    }
+  | {
+      /** KafkaJS-style: a handler per batch, checkpointed after each batch that succeeds. */
+      eachBatch: EachBatchHandler;
+      processorFactory?: undefined;
+      eachRecord?: undefined;
+    }
+  | {
+      /** A handler per record, in order, checkpointed after each batch that succeeds. */
+      eachRecord: EachRecordHandler;
+      processorFactory?: undefined;
+      eachBatch?: undefined;
+    };
+
+/** Everything in KinesisConsumerOptions but the stream and the handler. */
+export interface ConsumerSettings {
   /** The KCL application name: the lease table's name unless tableName is given. */
   applicationName: string;
-  streamName?: string;
-  streamArn?: string;
   /** Ready clients (not destroyed by stop()). Without them, clients are built from region/endpoint/credentials. */
   kinesisClient?: KinesisClient;
   dynamoDbClient?: DynamoDBClient;
@@ -64,12 +91,6 @@ export interface KinesisConsumerOptions {
   /** Where leases of new shards start (KCL initialPositionInStream). Default LATEST, as the KCL. */
   initialPosition?: InitialPosition;
   retrieval?: PollingRetrievalOptions | FanOutRetrievalOptions;
-  /** One processor per shard (KCL ShardRecordProcessorFactory). Exactly one of processorFactory, eachBatch, eachRecord. */
-  processorFactory?: ShardRecordProcessorFactory;
-  /** KafkaJS-style: a handler per batch, checkpointed after each batch that succeeds. */
-  eachBatch?: EachBatchHandler;
-  /** A handler per record, in order, checkpointed after each batch that succeeds. */
-  eachRecord?: EachRecordHandler;
   leaseManagement?: LeaseManagementOptions;
   failurePolicy?: FailurePolicyOptions;
   /** Checkpoint SHARD_END when shardEnded returns without doing it, so children are never blocked. Default true. */
@@ -135,7 +156,7 @@ export function resolveConsumerOptions(options: KinesisConsumerOptions): Resolve
     throw new ConsumerConfigError('processorFactory', 'give exactly one of processorFactory, eachBatch or eachRecord');
   }
   if (typeof handlers[0] !== 'function') throw new ConsumerConfigError('processorFactory', 'must be a function');
-  const processorFactory = o.processorFactory ?? (o.eachBatch ? eachBatchProcessorFactory(o.eachBatch) : eachRecordProcessorFactory(o.eachRecord!));
+  const processorFactory = o.processorFactory ?? (o.eachBatch ? eachBatchProcessorFactory(o.eachBatch) : eachRecordProcessorFactory(o.eachRecord));
 
   for (const field of ['leaseManagement', 'failurePolicy', 'retrieval'] as const) {
     const value: unknown = o[field];

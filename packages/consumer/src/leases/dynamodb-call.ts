@@ -28,7 +28,7 @@ export function isConditionalCheckFailed(err: unknown): boolean {
 
 /** The AWS error code of a raw SDK error or of our DynamoDbOperationError wrapping one. */
 export function awsCodeOf(err: unknown): string | undefined {
-  if (err instanceof DynamoDbOperationError) return err.awsCode;
+  if (err instanceof DynamoDbOperationError) return err.awsErrorCode;
   const name = (err as { name?: unknown } | null)?.name;
   return typeof name === 'string' ? name : undefined;
 }

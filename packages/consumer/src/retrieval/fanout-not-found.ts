@@ -136,7 +136,7 @@ async function lookUp(ctx: NotFoundCheckContext, parsed: { streamArn: string; co
   try {
     view.shards = await lister.list(undefined, signal);
   } catch (err) {
-    if (err instanceof ShardListingError && err.awsCode === 'ResourceNotFoundException') {
+    if (err instanceof ShardListingError && err.awsErrorCode === 'ResourceNotFoundException') {
       view.stream = 'deleted';
       return view;
     }

@@ -2,7 +2,7 @@ import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { ListShardsCommand, PutRecordCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisConsumer, LeaseTable, type KinesisConsumerOptions } from '../../src/index.js';
+import { KinesisConsumer, LeaseTable, type ConsumerHandler, type ConsumerSettings, type KinesisConsumerOptions } from '../../src/index.js';
 import { createStream, FAST_LEASES, startBackend, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
@@ -16,7 +16,7 @@ async function putRecords(b: Backend, stream: string, count: number): Promise<st
   return sequenceNumbers;
 }
 
-function consumer(b: Backend, workerId: string, options: Partial<KinesisConsumerOptions>): KinesisConsumer {
+function consumer(b: Backend, workerId: string, options: Partial<ConsumerSettings> & ConsumerHandler): KinesisConsumer {
   return backends.track(
     new KinesisConsumer({
       applicationName: 'app',

@@ -22,7 +22,8 @@ import {
   FanOutRegistrationError,
   FanOutRequestHandler,
   KinesisConsumer,
-  type KinesisConsumerOptions,
+  type ConsumerSettings,
+  type EachBatchHandler,
   type RetrievalErrorInfo,
 } from '../../src/index.js';
 import { Deliveries, FAST_LEASES, encode, produce as produceRecords, until } from './harness.js';
@@ -51,7 +52,7 @@ async function setup(options: Parameters<typeof startMockServer>[0] = {}): Promi
   return { server, kinesis };
 }
 
-function fanOutConsumer(workerId: string, deliveries: Deliveries, extra: Partial<KinesisConsumerOptions> = {}): KinesisConsumer {
+function fanOutConsumer(workerId: string, deliveries: Deliveries, extra: Partial<ConsumerSettings> & { eachBatch?: EachBatchHandler } = {}): KinesisConsumer {
   const c = new KinesisConsumer({
     applicationName: 'fan-app',
     streamName: 'fan',

@@ -2,7 +2,7 @@ import { CreateTableCommand, PutItemCommand, ScanCommand, type AttributeValue } 
 import { DescribeStreamSummaryCommand, ListStreamConsumersCommand } from '@aws-sdk/client-kinesis';
 import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
-import { ConsumerErrorCode, KinesisConsumer, MultiStreamLeaseTableError, type KinesisConsumerOptions } from '../../src/index.js';
+import { ConsumerErrorCode, KinesisConsumer, MultiStreamLeaseTableError, type ConsumerSettings } from '../../src/index.js';
 import { createStream, FAST_LEASES, produce, startBackend, type Backend } from './harness.js';
 
 /**
@@ -48,7 +48,7 @@ async function tableItems(backend: Backend): Promise<Item[]> {
   return (out.Items ?? []).sort((a, b) => (a.leaseKey!.S! < b.leaseKey!.S! ? -1 : 1));
 }
 
-function consumerOf(backend: Backend, extra: Partial<KinesisConsumerOptions> = {}): KinesisConsumer {
+function consumerOf(backend: Backend, extra: Partial<ConsumerSettings> = {}): KinesisConsumer {
   return new KinesisConsumer({
     applicationName: TABLE,
     streamName: 'orders',

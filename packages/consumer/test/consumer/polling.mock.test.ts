@@ -2,12 +2,12 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { UserRecord } from '@kinesis-kit/aggregation';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
-import { KinesisConsumer, type KinesisConsumerOptions, type ProcessingErrorInfo } from '../../src/index.js';
+import { KinesisConsumer, type ConsumerHandler, type ConsumerSettings, type ProcessingErrorInfo } from '../../src/index.js';
 import { createStream, decode, Deliveries, FAST_LEASES, produce, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
 
-function consumer(b: Backend, options: Partial<KinesisConsumerOptions> & Pick<KinesisConsumerOptions, 'applicationName' | 'streamName'>): KinesisConsumer {
+function consumer(b: Backend, options: Partial<ConsumerSettings> & Pick<ConsumerSettings, 'applicationName'> & ConsumerHandler & { streamName: string }): KinesisConsumer {
   const c = new KinesisConsumer({
     kinesisClient: b.kinesis,
     dynamoDbClient: b.dynamoDb,

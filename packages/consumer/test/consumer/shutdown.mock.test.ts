@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KinesisConsumer, LeaseLostError, LeaseTable, type Checkpointer, type KinesisConsumerOptions, type ShardRecordProcessor } from '../../src/index.js';
+import { KinesisConsumer, LeaseLostError, LeaseTable, type Checkpointer, type ConsumerSettings, type ShardRecordProcessor } from '../../src/index.js';
 import { createStream, Deliveries, FAST_LEASES, produce, stealLease, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
@@ -9,7 +9,7 @@ interface Calls {
   lastCheckpointer?: Checkpointer;
 }
 
-function make(b: Backend, workerId: string, deliveries: Deliveries, calls: Calls, extra: Partial<KinesisConsumerOptions> = {}): KinesisConsumer {
+function make(b: Backend, workerId: string, deliveries: Deliveries, calls: Calls, extra: Partial<ConsumerSettings> = {}): KinesisConsumer {
   const c = new KinesisConsumer({
     applicationName: 'stop-app',
     streamName: 'stop',

@@ -9,7 +9,8 @@ import {
   ShardEndNotCheckpointedError,
   ShardListingError,
   type ConsumerErrorEvent,
-  type KinesisConsumerOptions,
+  type ConsumerSettings,
+  type ConsumerHandler,
 } from '../../src/index.js';
 import { createStream, FAST_LEASES, produce, useBackendPerTest, type Backend } from './harness.js';
 
@@ -19,17 +20,20 @@ import { createStream, FAST_LEASES, produce, useBackendPerTest, type Backend } f
  */
 const backends = useBackendPerTest();
 
-function consumerOf(backend: Backend, extra: Partial<KinesisConsumerOptions> = {}): KinesisConsumer {
+function consumerOf(
+  backend: Backend,
+  { streamName = 'orders', handler = { eachBatch: () => {} }, ...extra }: Partial<ConsumerSettings> & { streamName?: string; handler?: ConsumerHandler } = {},
+): KinesisConsumer {
   return backends.track(
     new KinesisConsumer({
       applicationName: 'errors-app',
-      streamName: 'orders',
+      streamName,
       kinesisClient: backend.kinesis,
       dynamoDbClient: backend.dynamoDb,
       workerId: 'w1',
       initialPosition: 'TRIM_HORIZON',
       leaseManagement: FAST_LEASES,
-      eachBatch: () => {},
+      ...handler,
       ...extra,
     }),
   );
@@ -55,7 +59,13 @@ describe('consumer errors (mock)', () => {
     const c = consumerOf(backend, { streamName: 'missing' });
     const error = await rejectionOf(c.start());
     expect(error).toBeInstanceOf(ShardListingError);
-    expect(error).toMatchObject({ code: ConsumerErrorCode.SHARD_LISTING_FAILED, retriable: false, cause: { name: 'ResourceNotFoundException' } });
+    expect(error).toMatchObject({
+      code: ConsumerErrorCode.SHARD_LISTING_FAILED,
+      retriable: false,
+      awsErrorCode: 'ResourceNotFoundException',
+      awsCode: 'ResourceNotFoundException', // the deprecated name still answers
+      cause: { name: 'ResourceNotFoundException' },
+    });
     expect(c.state).toBe('stopped');
     await backend.close();
     expect(await leakedResources(before)).toEqual({});
@@ -71,7 +81,7 @@ describe('consumer errors (mock)', () => {
     expect(error).toMatchObject({
       code: ConsumerErrorCode.DYNAMODB_ERROR,
       operation: 'DescribeTable',
-      awsCode: 'AccessDeniedException',
+      awsErrorCode: 'AccessDeniedException',
       retriable: false,
       tableName: 'errors-app',
     });
@@ -86,8 +96,7 @@ describe('consumer errors (mock)', () => {
     const c = consumerOf(backend, {
       autoCheckpointAtShardEnd: false,
       parentShardPollIntervalMillis: 100,
-      eachBatch: undefined,
-      processorFactory: () => ({ processRecords: () => {}, shardEnded: () => {} }),
+      handler: { processorFactory: () => ({ processRecords: () => {}, shardEnded: () => {} }) },
     });
     const errorEvent: Promise<ConsumerErrorEvent> = c.next('error');
     await c.start();
