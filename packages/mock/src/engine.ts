@@ -1,5 +1,5 @@
 import { FULL_HASH_KEY_RANGE, splitHashKeyRange, type HashKeyRange } from '@kinesis-kit/aggregation';
-import { silentLogger, systemClock, type Clock, type Logger } from '@kinesis-kit/core';
+import { parseStreamConsumerArn, silentLogger, systemClock, type Clock, type Logger } from '@kinesis-kit/core';
 import {
   AwsErrorName,
   invalidArgument,
@@ -630,10 +630,10 @@ export class KinesisEngine {
   /** Finds a consumer by ARN, or by stream ARN + name. */
   findConsumer(ref: { consumerArn?: string; streamArn?: string; consumerName?: string }): ConsumerState {
     if (ref.consumerArn !== undefined) {
-      const m = /^(arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[a-zA-Z0-9_.-]+)\/consumer\/([a-zA-Z0-9_.-]+):\d+$/.exec(ref.consumerArn);
-      if (!m) throw invalidArgument(`ConsumerARN ${ref.consumerArn} is not a valid consumer ARN.`);
-      const stream = this.findStream({ streamArn: m[1] });
-      const consumer = stream.consumers.get(m[2]!);
+      const parts = parseStreamConsumerArn(ref.consumerArn);
+      if (!parts) throw invalidArgument(`ConsumerARN ${ref.consumerArn} is not a valid consumer ARN.`);
+      const stream = this.findStream({ streamArn: parts.streamArn });
+      const consumer = stream.consumers.get(parts.consumerName);
       if (!consumer || consumer.arn !== ref.consumerArn) {
         throw resourceNotFound(`Consumer ${ref.consumerArn} under account ${this.accountId} not found.`);
       }

@@ -1,4 +1,4 @@
-import type { ProducerRecord, UserRecordResult } from './types.js';
+import type { FailedUserRecordResult, ProducerRecord, UserRecordResult } from './types.js';
 
 /** Stable codes of the producer package's errors (applications match on them, so never renamed). */
 export const ProducerErrorCode = {
@@ -71,7 +71,7 @@ export class InvalidRecordError extends KinesisProducerError {
 export class UserRecordFailedError extends KinesisProducerError {
   override name = 'UserRecordFailedError';
   constructor(
-    readonly result: UserRecordResult,
+    readonly result: FailedUserRecordResult,
     readonly record: ProducerRecord,
     options: ErrorOptions & ProducerErrorContext & { expired?: boolean } = {},
   ) {

@@ -71,6 +71,22 @@ describe('consumer errors (mock)', () => {
     expect(await leakedResources(before)).toEqual({});
   });
 
+  it('stop() while start() waits on the lease table: start() rejects with ConsumerStoppedError, stop() resolves, nothing stays open', async () => {
+    const before = activeResources();
+    const backend = await backends.start({
+      faults: { rules: [{ service: 'dynamodb', operation: 'DescribeTable', latencyMs: 2_000 }] },
+    });
+    await createStream(backend, 'orders', 1);
+    const c = consumerOf(backend);
+    const starting = rejectionOf(c.start());
+    await new Promise((resolve) => setTimeout(resolve, 50)); // DescribeTable is in flight
+    await c.stop();
+    expect(await starting).toBeInstanceOf(ConsumerStoppedError);
+    expect(c.state).toBe('stopped');
+    await backend.close();
+    expect(await leakedResources(before)).toEqual({});
+  });
+
   it('DynamoDB refusing the lease table: start() rejects with a DynamoDbOperationError naming the call and the table', async () => {
     const backend = await backends.start({
       faults: { rules: [{ service: 'dynamodb', operation: 'DescribeTable', errorRate: 1, errorCode: 'AccessDeniedException', statusCode: 400 }] },
@@ -82,6 +98,7 @@ describe('consumer errors (mock)', () => {
       code: ConsumerErrorCode.DYNAMODB_ERROR,
       operation: 'DescribeTable',
       awsErrorCode: 'AccessDeniedException',
+      awsCode: 'AccessDeniedException', // the deprecated name still answers
       retriable: false,
       tableName: 'errors-app',
     });
