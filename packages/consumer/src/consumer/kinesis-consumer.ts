@@ -128,7 +128,8 @@ export class KinesisConsumer {
    * application's table is refused with MultiStreamLeaseTableError before anything is registered,
    * created or taken), leases kept from a previous run of this workerId, leases created for the
    * stream's shards if the table is empty, a first taker pass, then processing. Resolves once
-   * running; rejects (releasing everything) if the stream or the table cannot be used.
+   * running; rejects (releasing everything) if the stream or the table cannot be used, and with
+   * ConsumerStoppedError when stop() is called before it resolves (stop() then ends what began).
    */
   start(signal?: AbortSignal): Promise<void> {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') {
@@ -160,15 +161,20 @@ export class KinesisConsumer {
       }
       await this.coordinator.start(linked.signal);
       await this.runShardSync(linked.signal);
+      linked.signal.throwIfAborted();
       this.stateValue = 'running';
       this.reconcile();
       await this.coordinator.runTakerOnce().catch((err: unknown) => {
         this.logger.warn(errorFields(err), 'first taker pass failed; the timer retries');
       });
+      // A stop() during the first pass rejects start() like one during set-up (stop() ends what began).
+      linked.signal.throwIfAborted();
       this.scheduleReconcile();
       this.scheduleShardSync();
       this.logger.info({ stream: this.options.stream, tableName: this.options.tableName }, 'consumer started');
     } catch (err) {
+      // The loop is aborted by stop() alone; it waits for start() to settle, then shuts down gracefully whatever began.
+      if (this.loop.signal.aborted) throw err;
       this.logger.error(errorFields(err), 'consumer start failed');
       await this.abandonStart();
       throw err;

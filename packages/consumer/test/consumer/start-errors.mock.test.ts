@@ -87,6 +87,33 @@ describe('consumer errors (mock)', () => {
     expect(await leakedResources(before)).toEqual({});
   });
 
+  it.each([
+    // The shard sync creates the leases and takes them in its own pass, before start() is running.
+    ['the shard sync', false],
+    // The leases exist (a previous run made and released them): start()'s own first pass takes them, once running.
+    ["start()'s first taker pass", true],
+  ])('stop() during %s: start() rejects with ConsumerStoppedError, and stop() ends the shard consumers that began', async (_when, leasesExist) => {
+    const before = activeResources();
+    const backend = await backends.start();
+    await createStream(backend, 'orders', 2);
+    if (leasesExist) {
+      const previous = consumerOf(backend);
+      await previous.start();
+      await previous.stop();
+    }
+    const c = consumerOf(backend);
+    let stopping: Promise<void> | undefined;
+    c.on('leaseAcquired', () => void (stopping ??= c.stop())); // inside the first pass, before start() resolves
+    const error = await rejectionOf(c.start());
+    expect(error).toBeInstanceOf(ConsumerStoppedError);
+    expect(stopping).toBeDefined();
+    await stopping;
+    expect(c.state).toBe('stopped');
+    expect(c.status().shards).toEqual([]);
+    await backend.close();
+    expect(await leakedResources(before)).toEqual({});
+  });
+
   it('DynamoDB refusing the lease table: start() rejects with a DynamoDbOperationError naming the call and the table', async () => {
     const backend = await backends.start({
       faults: { rules: [{ service: 'dynamodb', operation: 'DescribeTable', errorRate: 1, errorCode: 'AccessDeniedException', statusCode: 400 }] },
