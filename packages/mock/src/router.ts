@@ -163,6 +163,7 @@ export class Router {
     else if ('raw' in result) send(res, 200, result.raw);
     else if ('json' in result) send(res, 200, JSON.stringify(result.json));
     else {
+      if (isDestroyed(res)) return; // the client is gone (e.g. it gave up during an injected latency): no subscription
       const sink = responseSink(req, res);
       const { faults } = this.deps;
       // Throws ResourceInUseException (5-second rule) before anything is written.

@@ -170,7 +170,11 @@ export class Subscription implements ShardListener {
       }
       const batch = engine.read(this.stream, this.shard, this.position, MAX_RECORDS_PER_EVENT, maxBytes);
       const hasRecords = batch.to > batch.from;
-      if (!hasRecords && !batch.shardEnd && !force && this.sentFirstEvent) return;
+      if (!hasRecords && !batch.shardEnd && !force && this.sentFirstEvent) {
+        // A heartbeat that fell due during a drain or read-rate wait was dropped: keep them coming.
+        if (this.cancelHeartbeat === undefined) this.armHeartbeat();
+        return;
+      }
       if (this.faults.roll(this.faults.streamErrorRate)) {
         this.fail(this.faults.streamErrorCode, `Injected stream fault (${this.faults.streamErrorCode}).`);
         return;

@@ -187,6 +187,33 @@ describe.each(HANDLERS)('enhanced fan-out over $protocol', ({ http1 }) => {
   });
 });
 
+describe.each(HANDLERS)('a SubscribeToShard the client abandoned ($protocol)', ({ http1 }) => {
+  // Real time here: the client's reset has to reach the server before the injected latency ends.
+  it('starts no subscription once handled, and does not count for the 5-second rule', async () => {
+    const server = await startMockServer({
+      limits: false,
+      streams: [{ name: 'fan', shardCount: 1 }],
+      faults: { rules: [{ operation: 'SubscribeToShard', latencyMs: 1_000, maxCount: 1 }] },
+    });
+    const client = kinesisClient(server, http1);
+    try {
+      const streamArn = 'arn:aws:kinesis:us-east-1:000000000000:stream/fan';
+      const consumerArn = (await client.send(new RegisterStreamConsumerCommand({ StreamARN: streamArn, ConsumerName: 'app' }))).Consumer!.ConsumerARN!;
+      const command = new SubscribeToShardCommand({ ConsumerARN: consumerArn, ShardId: SHARD, StartingPosition: { Type: 'LATEST' } });
+      // Given up after 300 ms, as a watchdog, a timeout or stop() would.
+      expect((await errorOf(client.send(command, { abortSignal: AbortSignal.timeout(300) }))).name).toBe('AbortError');
+      await new Promise((resolve) => setTimeout(resolve, 1_200)); // the mock reaches the abandoned call
+      expect(server.activeSubscriptions).toBe(0);
+      const fresh = await subscribe(client, consumerArn, { Type: 'LATEST' }); // not ResourceInUseException
+      await put(client, 'fan', ['z']);
+      expect((await recordsUntil(fresh, 1)).data).toEqual(['z']);
+    } finally {
+      client.destroy();
+      await server.close();
+    }
+  });
+});
+
 describe('SubscribeToShard on the wire', () => {
   it('writes initial-response first, then SubscribeToShardEvent frames (HTTP/1.1 chunked)', async () => {
     const server = await startMockServer({ limits: false, streams: [{ name: 'wire', shardCount: 1 }] });

@@ -103,13 +103,14 @@ export class FanOutFetcher extends QueuedFetcher {
       }, options.subscriptionIdleTimeoutMillis);
     };
     const started = clock.monotonic();
-    this.lastSubscribeAt = started;
     try {
       armWatchdog();
       const out = await kinesis.send(
         this.subscribeCommand(),
         { abortSignal: linked.signal },
       );
+      // The service times its 5-second rule from the call it accepted, not from when a (maybe slow) request left.
+      this.lastSubscribeAt = clock.monotonic();
       metrics.call('SubscribeToShard', true, started, { Operation: 'ProcessTask', ShardId: shardId });
       if (!out.EventStream) return 'failed';
       for await (const message of out.EventStream) {
