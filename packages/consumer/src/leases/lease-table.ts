@@ -333,7 +333,9 @@ export class LeaseTable {
   /**
    * Takes (or steals) a lease seen in a scan: owner := us, counter c -> c+1, owner switches +1 only
    * when another worker owned it (as the KCL's getDynamoTakeLeaseUpdate: not for an unowned lease,
-   * not for our own). Conditional on the counter seen; leases in a KCL 3.x handoff are not taken.
+   * not for our own). Conditional on the counter seen and on no KCL 3.x handoff, except for a
+   * handoff abandoned by both KCL workers (the taker judges that): then also on the checkpointOwner
+   * seen, which the take removes, as the KCL 2.x taker and the 3.x leader's reassignment do.
    */
   async takeLease(observed: Lease, owner: string, options: CallOptions = {}): Promise<ConditionalWriteResult> {
     const next = observed.leaseCounter + 1n;
@@ -346,16 +348,23 @@ export class LeaseTable {
       values[':one'] = { N: '1' };
       set += ', #switches = if_not_exists(#switches, :zero) + :one';
     }
+    let update = set;
+    let condition = '#counter = :counter AND attribute_not_exists(#cpo)';
+    if (observed.checkpointOwner !== undefined) {
+      values[':cpo'] = { S: observed.checkpointOwner };
+      update += ' REMOVE #cpo';
+      condition = '#counter = :counter AND #cpo = :cpo';
+    }
     return this.fenced(
       observed.leaseKey,
       async () => {
-        const out = await this.update(observed.leaseKey, set, '#counter = :counter AND attribute_not_exists(#cpo)', names, values, {
+        const out = await this.update(observed.leaseKey, update, condition, names, values, {
           ...options,
           returnAll: true,
         });
         return out ? this.decode(out) : undefined;
       },
-      (item) => item.leaseOwner === owner && item.leaseCounter === next,
+      (item) => item.leaseOwner === owner && item.leaseCounter === next && item.checkpointOwner === undefined,
       next,
       options,
     );

@@ -20,6 +20,9 @@ export interface LeaseTakerOptions {
   random: () => number;
 }
 
+/** The KCL 3.x graceful handoff timeout (its default, kcl.md 2.5): how long a handoff may take before it is forced. */
+export const KCL_GRACEFUL_HANDOFF_TIMEOUT_MILLIS = 30_000;
+
 /** What this worker last saw of a lease: liveness is counter movement on our own monotonic clock. */
 interface Observation {
   counter: bigint;
@@ -193,7 +196,12 @@ export class LeaseTaker {
     if (this.o.renewer.get(lease.leaseKey)?.isHeld) return 'held';
     const seen = this.observations.get(lease.leaseKey);
     const stale = seen !== undefined && now - seen.lastChangeAt > this.o.failoverTimeMillis;
-    if (lease.checkpointOwner !== undefined) return stale ? 'stuck-handoff' : 'handoff';
+    if (lease.checkpointOwner !== undefined) {
+      if (!stale) return 'handoff';
+      // Both KCL workers fell silent mid-handoff. The 3.x leader reassigns such a lease once the handoff
+      // timeout has passed too (kcl.md 2.5); so do we, and the take clears checkpointOwner.
+      return now - seen.lastChangeAt > this.o.failoverTimeMillis + KCL_GRACEFUL_HANDOFF_TIMEOUT_MILLIS ? 'expired' : 'stuck-handoff';
+    }
     if (lease.leaseOwner === undefined) return 'unowned';
     if (lease.leaseOwner === this.o.workerId) return 'orphaned';
     return stale ? 'expired' : 'live';

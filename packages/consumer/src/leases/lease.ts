@@ -24,7 +24,7 @@ export interface Lease {
   parentShardIds: string[];
   childShardIds: string[];
   hashKeyRange?: HashKeyRangeStrings;
-  /** KCL 3.x graceful handoff in progress (the previous owner is finishing): never taken by us. */
+  /** KCL 3.x graceful handoff in progress (the previous owner is finishing): not taken by us, unless abandoned (see LeaseTaker). */
   checkpointOwner?: string;
   /** KCL 3.x throughput EMA; read for information, never written by us. */
   throughputKBps?: number;

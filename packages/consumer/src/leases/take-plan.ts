@@ -8,9 +8,10 @@ import type { Lease } from './lease.js';
  * - `unowned`: no leaseOwner (new, or released gracefully): available at once;
  * - `expired`: owned by another worker whose counter has not moved for failoverTimeMillis: available;
  * - `orphaned`: the table says we own it but we do not hold it (restart, or dropped locally): available;
- * - `handoff`: a KCL 3.x graceful handoff is in progress (checkpointOwner set): never taken;
- * - `stuck-handoff`: checkpointOwner set but the counter has not moved for failoverTimeMillis: still
- *   never taken (clear checkpointOwner to release it), and its owner no longer counts as a live worker.
+ * - `handoff`: a KCL 3.x graceful handoff is in progress (checkpointOwner set): not taken;
+ * - `stuck-handoff`: checkpointOwner set but the counter has not moved for failoverTimeMillis: not
+ *   taken yet (the KCL may still finish or force it), and its owner no longer counts as a live worker.
+ *   Once it has stood still for the KCL's handoff timeout as well, the taker calls it `expired`.
  */
 export type LeaseStatus = 'held' | 'live' | 'unowned' | 'expired' | 'orphaned' | 'handoff' | 'stuck-handoff';
 

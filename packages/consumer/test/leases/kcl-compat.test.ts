@@ -4,7 +4,7 @@
  * we write are read back by an independent decoder that follows kcl.md 1.2 to the letter.
  */
 import { describe, expect, it } from 'vitest';
-import { GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { parseLeaseKey } from '@kinesis-kit/consumer';
 import { type Fleet, useFleetPerTest } from './harness.js';
 
@@ -46,7 +46,7 @@ const KCL_ITEMS: Record<string, Item> = {
     entityType: { S: 'LEASE' },
     someFutureAttribute: { M: { nested: { L: [{ S: 'x' }, { N: '1' }] } } },
   },
-  // KCL 3.x graceful handoff in progress: never taken by us.
+  // KCL 3.x graceful handoff in progress: not taken by us while it may still finish.
   'shardId-000000000004': {
     leaseKey: { S: 'shardId-000000000004' },
     leaseOwner: { S: 'java3-worker-b' },
@@ -392,5 +392,58 @@ describe('ownerSwitchesSinceCheckpoint on take (KCL getDynamoTakeLeaseUpdate: AD
     expect(await take('worker-b')).toMatchObject({ leaseOwner: 'worker-b', ownerSwitchesSinceCheckpoint: 1 });
     expect(await take('worker-a')).toMatchObject({ leaseOwner: 'worker-a', ownerSwitchesSinceCheckpoint: 2 });
     expect(kclDecode(await rawGet(key))).toMatchObject({ leaseOwner: 'worker-a', leaseCounter: 4, ownerSwitchesSinceCheckpoint: 2 });
+  });
+});
+
+describe('a KCL 3.x graceful handoff (checkpointOwner set)', () => {
+  const HANDOFF = 'shardId-000000000004';
+
+  /** The old owner renews during its handoff (the counter moves), as a live KCL 3.x worker does. */
+  async function renewAsKcl(): Promise<void> {
+    await fleet.admin.client.send(
+      new UpdateItemCommand({
+        TableName: fleet.table.tableName,
+        Key: { leaseKey: { S: HANDOFF } },
+        UpdateExpression: 'ADD leaseCounter :one',
+        ExpressionAttributeValues: { ':one': { N: '1' } },
+      }),
+    );
+  }
+
+  it('is left alone while the KCL workers are alive, however long it takes', async () => {
+    await seedKclTable();
+    const w = fleet.addWorker('ts-worker');
+    await w.coordinator.start();
+    for (let second = 0; second < 60; second += 3) {
+      await renewAsKcl();
+      await fleet.advance(3_000, 250);
+      await w.coordinator.runTakerOnce();
+    }
+    expect(w.coordinator.getHeldLease(HANDOFF)).toBeUndefined();
+    expect((await rawGet(HANDOFF)).checkpointOwner).toEqual({ S: 'java3-worker' });
+  });
+
+  it('abandoned by both KCL workers: taken once silent for the failover time plus the KCL handoff timeout, checkpointOwner cleared, checkpoint kept', async () => {
+    await seedKclTable();
+    const w = fleet.addWorker('ts-worker');
+    await w.coordinator.start();
+    await w.coordinator.runTakerOnce(); // first sight of the counter
+    // Silent past the failover time, but the KCL leader could still force the handoff: not yet.
+    await fleet.advance(35_000, 500);
+    await w.coordinator.runTakerOnce();
+    expect(w.coordinator.getHeldLease(HANDOFF)).toBeUndefined();
+    expect(await rawGet(HANDOFF)).toEqual(KCL_ITEMS[HANDOFF]);
+    // Past failover (10 s) + the handoff timeout (30 s): reassigned, as the 3.x leader would.
+    await fleet.advance(6_000, 500);
+    await w.coordinator.runTakerOnce();
+    const held = w.coordinator.getHeldLease(HANDOFF);
+    expect(held?.acquisition).toBe('taken');
+    expect(held?.lease).toMatchObject({ checkpoint: { sequenceNumber: SEQ_B, subSequenceNumber: 0 } });
+    const item = await rawGet(HANDOFF);
+    expect(item.checkpointOwner).toBeUndefined();
+    expect(item.leaseOwner).toEqual({ S: 'ts-worker' });
+    expect(item.ownerSwitchesSinceCheckpoint).toEqual({ N: '2' });
+    expect(item.checkpoint).toEqual({ S: SEQ_B });
+    expect(() => kclDecode(item)).not.toThrow();
   });
 });
