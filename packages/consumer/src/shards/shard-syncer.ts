@@ -113,9 +113,10 @@ export class ShardSyncer {
   }
 
   /**
-   * Deletes finished leases (SHARD_END) whose children all have leases that have started (moved
-   * off TRIM_HORIZON / AT_TIMESTAMP, or are owned) and whose own parents' leases are gone, as the
-   * KCL's cleanup does. Failures are left for the next pass.
+   * Deletes finished leases (SHARD_END) whose children all have leases that have started (checkpoint
+   * moved off TRIM_HORIZON / AT_TIMESTAMP; being owned is not enough) and whose own parents' leases
+   * are gone: the KCL's cleanup rule (kcl.md 4). While the parent stays, a child lease deleted
+   * before it started is re-created at TRIM_HORIZON. Failures are left for the next pass.
    */
   async cleanup(leases: readonly Lease[], shards: readonly ShardInfo[], signal: AbortSignal): Promise<string[]> {
     const byKey = new Map(leases.map((l) => [l.leaseKey, l]));
@@ -130,7 +131,7 @@ export class ShardSyncer {
         const child = byKey.get(id);
         if (!child) return false;
         const position = child.checkpoint?.sequenceNumber;
-        return child.leaseOwner !== undefined || (position !== SentinelCheckpoint.TRIM_HORIZON && position !== SentinelCheckpoint.AT_TIMESTAMP);
+        return position !== SentinelCheckpoint.TRIM_HORIZON && position !== SentinelCheckpoint.AT_TIMESTAMP;
       });
       if (!started) continue;
       try {

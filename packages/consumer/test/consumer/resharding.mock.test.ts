@@ -127,4 +127,34 @@ describe('resharding with two workers (mock, limits on)', () => {
     expect(deliveries.orderViolations()).toEqual([]);
     expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([]);
   });
+
+  it('keeps a finished parent while its children are owned but still at TRIM_HORIZON (the KCL cleanup rule)', async () => {
+    const b = await backends.start();
+    await createStream(b, 'cleanup', 1);
+    const [parent] = await openShards(b.kinesis, 'cleanup');
+    await b.kinesis.send(new SplitShardCommand({ StreamName: 'cleanup', ShardToSplit: parent!.id, NewStartingHashKey: (2n ** 127n).toString() }));
+    const children = (await openShards(b.kinesis, 'cleanup')).map((s) => s.id);
+    const table = new LeaseTable({ client: b.dynamoDb, tableName: 'cleanup-app' });
+    await table.ensureTable();
+    await table.createLeaseIfNotExists({ leaseKey: parent!.id, checkpoint: { sequenceNumber: 'SHARD_END' }, childShardIds: children });
+    // Taken by another (KCL) worker, not yet checkpointed.
+    for (const id of children) {
+      await table.createLeaseIfNotExists({ leaseKey: id, leaseOwner: 'java-worker', checkpoint: { sequenceNumber: 'TRIM_HORIZON' }, parentShardIds: [parent!.id] });
+    }
+    const c = backends.track(
+      new KinesisConsumer({
+        applicationName: 'cleanup-app',
+        streamName: 'cleanup',
+        kinesisClient: b.kinesis,
+        dynamoDbClient: b.dynamoDb,
+        workerId: 'ts-worker',
+        leaseManagement: FAST_LEASES,
+        eachBatch: () => {},
+      }),
+    );
+    await c.start(); // its first shard sync runs the cleanup
+    await c.syncShards();
+    expect((await table.listLeases()).map((l) => l.leaseKey).sort()).toEqual([parent!.id, ...children].sort());
+  });
 });
+
