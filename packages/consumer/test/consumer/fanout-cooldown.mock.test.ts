@@ -4,34 +4,25 @@
  * (perhaps slow) request left, or a retry lands inside the service's window and is refused.
  * Against the mock over HTTP, with the rule and a slow first call scaled down.
  */
-import { KinesisClient, RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
+import { RegisterStreamConsumerCommand } from '@aws-sdk/client-kinesis';
 import { MemoryLogger, noopMetricsSink, systemClock } from '@kinesis-kit/core';
-import { startMockServer, type MockServer } from '@kinesis-kit/mock';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { FANOUT_DEFAULTS, FanOutFetcher, MetricsScope, type RetrievalErrorInfo } from '../../src/index.js';
-import { produce } from './harness.js';
+import { produce, useBackendPerTest } from './harness.js';
 
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:000000000000:stream/fan';
 /** The rule on both sides, longer than the first call's latency plus the fetcher's longest first backoff (1 s). */
 const COOLDOWN_MS = 2_500;
 const FIRST_CALL_LATENCY_MS = 1_200;
 
-let server: MockServer | undefined;
-let kinesis: KinesisClient | undefined;
-
-afterEach(async () => {
-  kinesis?.destroy();
-  await server?.close();
-  server = kinesis = undefined;
-});
+const backends = useBackendPerTest();
 
 it('a retry after an early stream failure waits out the 5-second rule as the service counts it, from the accepted call', async () => {
-  server = await startMockServer({
+  const { server, kinesis } = await backends.start({
     streams: [{ name: 'fan', shardCount: 1 }],
     subscribeCooldownMs: COOLDOWN_MS,
     faults: { rules: [{ operation: 'SubscribeToShard', latencyMs: FIRST_CALL_LATENCY_MS, maxCount: 1 }] },
   });
-  kinesis = new KinesisClient({ ...server.clientConfig(), maxAttempts: 1 });
   const consumerArn = (await kinesis.send(new RegisterStreamConsumerCommand({ StreamARN: STREAM_ARN, ConsumerName: 'tail' }))).Consumer!.ConsumerARN!;
   const errors: RetrievalErrorInfo[] = [];
   const fetcher = new FanOutFetcher({
