@@ -45,7 +45,7 @@ type Expectation = { skipped: 'not-a-lease' | 'malformed' } | { lease: Record<st
 const ROWS: [string, LeaseItem, Expectation][] = [
   ['a KCL lease', good(), { lease: { leaseKey: 'shardId-000000000007', shardId: 'shardId-000000000007', leaseCounter: 3n, leaseOwner: 'worker-a', checkpoint: { sequenceNumber: SEQ, subSequenceNumber: 2 }, parentShardIds: ['shardId-000000000001'] } }],
   // skipped: not leases
-  ['entityType WORKER_METRICS_STATS', good({ entityType: S('WORKER_METRICS_STATS') }), { skipped: 'not-a-lease' }],
+  ['entityType WORKER_METRIC_STATS', good({ entityType: S('WORKER_METRIC_STATS') }), { skipped: 'not-a-lease' }],
   ['entityType lowercase "lease"', good({ entityType: S('lease') }), { skipped: 'not-a-lease' }],
   ['entityType as N', good({ entityType: N(1) }), { skipped: 'not-a-lease' }],
   ['entityType LEASE', good({ entityType: S('LEASE') }), { lease: { leaseCounter: 3n } }],
@@ -170,7 +170,7 @@ describe('bad input: lease rows in a real table (mock DynamoDB)', () => {
       // 5: checkpoint S but not a sequence number: GetShardIterator refuses it, retried (reported) forever
       { ...base(5), checkpoint: S('not-a-sequence-number') },
       // not a lease (KCL 3.x worker metrics)
-      { leaseKey: S('worker-metrics-ghost'), entityType: S('WORKER_METRICS_STATS'), wm: N(3) },
+      { leaseKey: S('worker-metrics-ghost'), entityType: S('WORKER_METRIC_STATS'), wm: N(3) },
     ];
     for (const Item of rows) await dynamoDb!.send(new PutItemCommand({ TableName: app, Item }));
 

@@ -19,6 +19,14 @@ export {
   type ConsumerErrorContext,
   type InvalidCheckpointReason,
 } from './errors.js';
+export {
+  KCL_LEASE_OWNER_INDEX,
+  KCL_MIGRATION_ITEM_KEY,
+  kclCoordinatorStateTableName,
+  kclFleetMode,
+  type KclFleetMode,
+  type KclMigrationState,
+} from './leases/kcl-migration-state.js';
 export { formatLeaseKey, isStreamIdentifier, parseLeaseKey, type LeaseKeyParts } from './leases/lease-key.js';
 export { copyLease, type Lease, type NewLease } from './leases/lease.js';
 export {
@@ -102,6 +110,7 @@ export {
 } from './consumer/options.js';
 export type {
   ConsumerErrorEvent,
+  KclMigrationStateEvent,
   KinesisConsumerEvents,
   ShardEndedEvent,
   ShardStateChangedEvent,

@@ -1,4 +1,5 @@
 import type { LeaseCoordinatorEvents } from '../leases/events.js';
+import type { KclMigrationState } from '../leases/kcl-migration-state.js';
 import type { ProcessingErrorInfo, RecordsSkippedInfo } from '../processing/batch-delivery.js';
 import type { ShardConsumerState } from '../processing/shard-consumer-state.js';
 import type { RetrievalErrorInfo } from '../retrieval/records-fetcher.js';
@@ -38,6 +39,15 @@ export interface ConsumerErrorEvent {
 }
 
 /**
+ * The KCL 3.x migration state of a fleet sharing the lease table (looked for only when the table
+ * has the `LeaseOwnerToLeaseKeyIndex` KCL 3.x creates): at start, then whenever its `cv` changes.
+ */
+export interface KclMigrationStateEvent extends KclMigrationState {
+  /** The `cv` reported before, when this is a change. */
+  previousClientVersion?: string;
+}
+
+/**
  * Events of the KinesisConsumer (`consumer.on(name, fn)` returns a remover; listener errors are
  * isolated): its own, plus every lease coordinator event, passed on as is.
  */
@@ -48,5 +58,6 @@ export interface KinesisConsumerEvents extends LeaseCoordinatorEvents {
   recordsSkipped: RecordsSkippedInfo;
   retrievalError: RetrievalErrorInfo;
   shardSync: ShardSyncEvent;
+  kclMigrationState: KclMigrationStateEvent;
   error: ConsumerErrorEvent;
 }

@@ -12,6 +12,7 @@ import { ShardLister } from '../shards/shard-lister.js';
 import { ShardSyncer } from '../shards/shard-syncer.js';
 import { resolveClients, type ConsumerClients } from './clients.js';
 import type { KinesisConsumerEvents } from './events.js';
+import { KclFleetWatch } from './kcl-fleet-watch.js';
 import { resolveConsumerOptions, type KinesisConsumerOptions, type ResolvedConsumerOptions } from './options.js';
 
 export type KinesisConsumerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -54,6 +55,9 @@ export class KinesisConsumer {
   private cancelSyncTimer: (() => void) | undefined;
   private cancelReconcileTimer: (() => void) | undefined;
   private syncChain: Promise<unknown> = Promise.resolve();
+  private readonly kclFleet: KclFleetWatch;
+  /** The KCL fleet check after a timed shard sync pass, awaited by stop(). */
+  private kclFleetRecheck: Promise<void> = Promise.resolve();
   private consumerArn: string | undefined;
   /** Pending restarts of shard consumers that failed. */
   private readonly restartTimers = new Set<() => void>();
@@ -93,6 +97,15 @@ export class KinesisConsumer {
       releaseIfHeld: async (leaseKey, signal) => {
         await this.coordinator.releaseLease(leaseKey, signal);
       },
+    });
+    this.kclFleet = new KclFleetWatch({
+      client: this.clients.dynamoDb,
+      applicationName: o.applicationName,
+      leaseTableName: o.tableName,
+      clock: o.clock,
+      random: o.random,
+      logger: this.logger,
+      emit: (event) => this.emitter.emit('kclMigrationState', event),
     });
     this.coordinator.on('leaseAcquired', (event) => {
       this.emitter.emit('leaseAcquired', event);
@@ -143,7 +156,7 @@ export class KinesisConsumer {
     this.stateValue = 'starting';
     const linked = linkSignals(this.loop.signal, signal);
     try {
-      await this.refuseMultiStreamTable(linked.signal);
+      await this.checkLeaseTable(linked.signal);
       const fanout = this.options.fanout;
       if (fanout) {
         this.consumerArn =
@@ -188,15 +201,17 @@ export class KinesisConsumer {
    * made ready (DescribeTable, created if missing and allowed) and, unless just created, scanned
    * once. A table holding multi-stream KCL leases (`account:stream:creationEpoch:shardId` keys) is
    * refused: we consume one stream per table with single-stream keys, and would otherwise create
-   * shard-id leases at initialPosition beside the KCL's checkpoints.
+   * shard-id leases at initialPosition beside the KCL's checkpoints. A KCL 3.x fleet's migration
+   * state is reported (KclFleetWatch).
    */
-  private async refuseMultiStreamTable(signal: AbortSignal): Promise<void> {
+  private async checkLeaseTable(signal: AbortSignal): Promise<void> {
     const table = this.coordinator.table;
-    const { created } = await table.ensureTable(signal);
+    const { created, description } = await table.ensureTable(signal);
     if (created) return;
     const leases = await table.listLeases({ signal });
     const multiStream = leases.find((l) => l.streamIdentifier !== undefined);
     if (multiStream) throw new MultiStreamLeaseTableError(table.tableName, multiStream.leaseKey);
+    await this.kclFleet.checkAtStart(description, signal);
   }
 
   /** Undoes a failed start: leases released, consumers ended, clients destroyed. */
@@ -242,6 +257,7 @@ export class KinesisConsumer {
     const finished = await this.waitFor(running, timeout);
     if (!finished) this.logger.warn({ timeoutMillis: timeout }, 'processors did not finish in time; releasing their leases anyway');
     await this.syncChain.catch(() => undefined);
+    await this.kclFleetRecheck;
     await this.coordinator.stop(options.releaseLeases !== undefined ? { releaseLeases: options.releaseLeases } : {});
     // Released leases abort what was still running; give it a moment to unwind (user code is never killed).
     await this.waitFor(running, Math.min(timeout, 1_000));
@@ -370,14 +386,22 @@ export class KinesisConsumer {
   private scheduleShardSync(): void {
     if (this.stateValue !== 'running') return;
     this.cancelSyncTimer = this.options.clock.setTimer(() => {
-      this.runShardSync(this.loop.signal)
-        .catch((err: unknown) => {
-          if (isAbortError(err) || this.loop.signal.aborted) return;
-          this.logger.warn(errorFields(err), 'shard sync failed; retried at the next pass');
-          this.emitter.emit('error', { operation: 'shardSync', error: err instanceof Error ? err : new Error(String(err)) });
-        })
-        .finally(() => this.scheduleShardSync());
+      void this.timedShardSync().finally(() => this.scheduleShardSync());
     }, this.options.shardSyncIntervalMillis);
+  }
+
+  /** The periodic pass: a shard sync, then a look at a KCL 3.x fleet's migration state. Never rejects. */
+  private async timedShardSync(): Promise<void> {
+    try {
+      await this.runShardSync(this.loop.signal);
+    } catch (err) {
+      if (!isAbortError(err) && !this.loop.signal.aborted) {
+        this.logger.warn(errorFields(err), 'shard sync failed; retried at the next pass');
+        this.emitter.emit('error', { operation: 'shardSync', error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+    this.kclFleetRecheck = this.kclFleet.recheck(this.loop.signal);
+    await this.kclFleetRecheck;
   }
 
   /** True if every consumer finished within `ms`. */

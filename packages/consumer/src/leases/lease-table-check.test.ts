@@ -17,7 +17,7 @@ describe('findLeaseProblems', () => {
     for (const sentinel of ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP', 'SHARD_END']) {
       expect(findLeaseProblems({ ...healthy, checkpoint: { S: sentinel } })).toEqual([]);
     }
-    expect(findLeaseProblems({ leaseKey: { S: 'worker-1' }, entityType: { S: 'WORKER_METRICS_STATS' } })).toEqual([]);
+    expect(findLeaseProblems({ leaseKey: { S: 'worker-1' }, entityType: { S: 'WORKER_METRIC_STATS' } })).toEqual([]);
     expect(findLeaseProblems({ ...healthy, leaseCounter: { N: '7.0' } })).toEqual([]); // the KCL reads it as 7
   });
 

@@ -97,7 +97,7 @@ export class LeaseTable {
    * DescribeTable first (so a pre-created table needs no CreateTable permission); creates the
    * table only if it is missing and creation is allowed, then waits for ACTIVE (bounded, abortable).
    */
-  async ensureTable(signal?: AbortSignal): Promise<{ created: boolean }> {
+  async ensureTable(signal?: AbortSignal): Promise<{ created: boolean; description: TableDescription }> {
     let table = await this.describe(signal);
     let created = false;
     if (!table) {
@@ -106,8 +106,8 @@ export class LeaseTable {
       table = await this.describe(signal);
     }
     if (table) this.checkKeySchema(table);
-    if (!table || !USABLE_STATUSES.has(table.TableStatus ?? '')) await this.waitUntilActive(signal);
-    return { created };
+    if (!table || !USABLE_STATUSES.has(table.TableStatus ?? '')) table = await this.waitUntilActive(signal);
+    return { created, description: table };
   }
 
   /** The table's description, or undefined when it does not exist. */
@@ -173,14 +173,14 @@ export class LeaseTable {
     }
   }
 
-  private async waitUntilActive(signal?: AbortSignal): Promise<void> {
+  private async waitUntilActive(signal?: AbortSignal): Promise<TableDescription> {
     const { clock } = this.options;
     const start = clock.monotonic();
     let status: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const table = await this.describe(signal);
       status = table?.TableStatus;
-      if (status !== undefined && USABLE_STATUSES.has(status)) return;
+      if (table !== undefined && status !== undefined && USABLE_STATUSES.has(status)) return table;
       const waited = clock.monotonic() - start;
       const delay = Math.min(10_000, 200 * 1.5 ** (attempt - 1));
       if (waited + delay > this.options.tableActiveTimeoutMillis) throw new LeaseTableNotActiveError(this.tableName, status, waited);

@@ -1,0 +1,204 @@
+import { CreateTableCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { activeResources, leakedResources, type Logger } from '@kinesis-kit/core';
+import { describe, expect, it } from 'vitest';
+import { KinesisConsumer, type KclMigrationStateEvent } from '../../src/index.js';
+import { createStream, FAST_LEASES, produce, until, useBackendPerTest, type Backend } from './harness.js';
+
+/**
+ * A KCL 3.x fleet records the lease algorithm it runs in a `Migration3.0` item (lease table in the
+ * 3.5 single-table layout, else `<app>-CoordinatorState`), and creates the LeaseOwnerToLeaseKeyIndex
+ * on the lease table in the modes that do not mix with our 2.x protocol. The consumer reports that
+ * state (event + warning) at start and when it changes; it never looks without the index.
+ */
+const APP = 'kcl3-app';
+type Item = Record<string, AttributeValue>;
+
+async function createLeaseTable(dynamoDb: DynamoDBClient, withKclIndex: boolean): Promise<void> {
+  await dynamoDb.send(
+    new CreateTableCommand({
+      TableName: APP,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'leaseKey', AttributeType: 'S' },
+        ...(withKclIndex ? [{ AttributeName: 'leaseOwner', AttributeType: 'S' as const }] : []),
+      ],
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      ...(withKclIndex
+        ? {
+            // As KCL 3.x creates it (DynamoDBLeaseRefresher.createLeaseOwnerToLeaseKeyIndexIfNotExists).
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: 'LeaseOwnerToLeaseKeyIndex',
+                KeySchema: [
+                  { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+                  { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'KEYS_ONLY' },
+              },
+            ],
+          }
+        : {}),
+    }),
+  );
+}
+
+/** The migration item as KCL 3.5 writes it into the lease table (single-table layout). */
+function migrationItem(clientVersion: string, modifiedAt: number): Item {
+  return {
+    leaseKey: { S: 'Migration3.0' },
+    entityType: { S: 'CLIENT_VERSION_MIGRATION' },
+    cv: { S: clientVersion },
+    mb: { S: 'java-worker-1' },
+    mts: { N: String(modifiedAt) },
+    h: { L: [] },
+  };
+}
+
+function recordingLogger(): { logger: Logger; warnings: string[] } {
+  const warnings: string[] = [];
+  const noop = (): void => {};
+  return { warnings, logger: { debug: noop, info: noop, error: noop, warn: (_fields, message) => warnings.push(message ?? '') } };
+}
+
+/** GetItem calls on the migration item, counted on the client the consumer uses. */
+function countMigrationReads(dynamoDb: DynamoDBClient): { readonly count: number } {
+  const seen = { count: 0 };
+  dynamoDb.middlewareStack.add(
+    (next, context) => (args) => {
+      const input = args.input as { Key?: Item };
+      if (context.commandName === 'GetItemCommand' && (input.Key?.leaseKey ?? input.Key?.key)?.S === 'Migration3.0') seen.count += 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countMigrationReads' },
+  );
+  return seen;
+}
+
+describe('a KCL 3.x fleet on the lease table (mock)', () => {
+  const backends = useBackendPerTest();
+
+  async function setUp(withKclIndex: boolean, items: Item[]): Promise<Backend> {
+    const backend = await backends.start();
+    await createStream(backend, 'orders', 2);
+    await produce(backend, 'orders', 4, 5);
+    await createLeaseTable(backend.dynamoDb, withKclIndex);
+    for (const item of items) await backend.dynamoDb.send(new PutItemCommand({ TableName: APP, Item: item }));
+    return backend;
+  }
+
+  function consumerOf(backend: Backend, logger: Logger, delivered: { count: number }): KinesisConsumer {
+    return backends.track(
+      new KinesisConsumer({
+        applicationName: APP,
+        streamName: 'orders',
+        kinesisClient: backend.kinesis,
+        dynamoDbClient: backend.dynamoDb,
+        workerId: 'ts-worker',
+        leaseManagement: FAST_LEASES,
+        initialPosition: 'TRIM_HORIZON',
+        shardSyncIntervalMillis: 200,
+        logger,
+        eachBatch: ({ records }) => {
+          delivered.count += records.length;
+        },
+      }),
+    );
+  }
+
+  it('reports a 3.x-mode fleet at start (event and warning) and still consumes', async () => {
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1732950000000)]);
+    const reads = countMigrationReads(backend.dynamoDb);
+    const { logger, warnings } = recordingLogger();
+    const delivered = { count: 0 };
+    const consumer = consumerOf(backend, logger, delivered);
+    const events: KclMigrationStateEvent[] = [];
+    consumer.on('kclMigrationState', (e) => {
+      events.push(e);
+    });
+    await consumer.start();
+    expect(events).toEqual([
+      { clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', mode: 'kcl-3x', tableName: APP, modifiedBy: 'java-worker-1', modifiedAt: 1732950000000 },
+    ]);
+    // The CoordinatorState table (missing here), then the lease table.
+    expect(reads.count).toBe(2);
+    expect(warnings.filter((w) => w.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode'))).toHaveLength(1);
+    await until(() => delivered.count === 20, 'every record delivered');
+    // Read again after each timed shard sync pass, reported once: the cv did not change.
+    await until(() => reads.count >= 6, 'two more reads of both tables');
+    expect(events).toHaveLength(1);
+    expect(warnings.filter((w) => w.startsWith('a KCL 3.x fleet'))).toHaveLength(1);
+  });
+
+  it('reports the switch when the fleet flips to 3.x mode while running (read at each shard sync pass)', async () => {
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1732950000000)]);
+    const { logger, warnings } = recordingLogger();
+    const consumer = consumerOf(backend, logger, { count: 0 });
+    await consumer.start();
+    expect(warnings.filter((w) => w.startsWith('KCL 3.x workers in 2.x-compatible mode'))).toHaveLength(1);
+    const flipped = consumer.next('kclMigrationState');
+    await backend.dynamoDb.send(new PutItemCommand({ TableName: APP, Item: migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1732950600000) }));
+    expect(await flipped).toEqual({
+      clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK',
+      mode: 'kcl-3x',
+      tableName: APP,
+      modifiedBy: 'java-worker-1',
+      modifiedAt: 1732950600000,
+      previousClientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X',
+    });
+  });
+
+  it('reads the CoordinatorState table of KCL 3.0-3.4 first', async () => {
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_2X', 1)]);
+    await backend.dynamoDb.send(
+      new CreateTableCommand({
+        TableName: `${APP}-CoordinatorState`,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+      }),
+    );
+    await backend.dynamoDb.send(
+      new PutItemCommand({
+        TableName: `${APP}-CoordinatorState`,
+        Item: { key: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' }, mb: { S: 'java-worker-2' }, mts: { N: '5' } },
+      }),
+    );
+    const consumer = consumerOf(backend, recordingLogger().logger, { count: 0 });
+    const events: KclMigrationStateEvent[] = [];
+    consumer.on('kclMigrationState', (e) => {
+      events.push(e);
+    });
+    await consumer.start();
+    expect(events).toEqual([
+      { clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: `${APP}-CoordinatorState`, modifiedBy: 'java-worker-2', modifiedAt: 5 },
+    ]);
+  });
+
+  it('does not look without the KCL 3.x index (a 2.x fleet, or one rolled back), at start or later', async () => {
+    const backend = await setUp(false, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1)]);
+    const reads = countMigrationReads(backend.dynamoDb);
+    const { logger, warnings } = recordingLogger();
+    const consumer = consumerOf(backend, logger, { count: 0 });
+    const events: KclMigrationStateEvent[] = [];
+    consumer.on('kclMigrationState', (e) => {
+      events.push(e);
+    });
+    await consumer.start();
+    await consumer.next('shardSync');
+    await consumer.next('shardSync');
+    expect(reads.count).toBe(0);
+    expect(events).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it('leaves no handle open after stop, with the periodic check running', async () => {
+    const before = activeResources();
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1)]);
+    const consumer = consumerOf(backend, recordingLogger().logger, { count: 0 });
+    await consumer.start();
+    await consumer.next('shardSync');
+    await consumer.stop({ timeoutMillis: 2_000 });
+    await backend.close();
+    expect(await leakedResources(before)).toEqual({});
+  });
+});
