@@ -1,10 +1,10 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LeaseTable } from '@kinesis-kit/consumer';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../src/aws-clients.js';
-import { leasesCommand } from '../src/commands/leases.js';
+import { describeKclMigrationState, leasesCommand } from '../src/commands/leases.js';
 import { captureIo } from './io.js';
 
 describe('kinesis-kit leases', () => {
@@ -83,6 +83,60 @@ describe('kinesis-kit leases', () => {
     } finally {
       dynamodb.destroy();
     }
+  });
+
+  it('says on stderr which mode a KCL 3.x fleet on the table runs (when the table has its index)', async () => {
+    const dynamodb = new DynamoDBClient(server.clientConfig());
+    try {
+      await dynamodb.send(
+        new CreateTableCommand({
+          TableName: 'kcl3-app',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'leaseKey', AttributeType: 'S' },
+            { AttributeName: 'leaseOwner', AttributeType: 'S' },
+          ],
+          KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: 'LeaseOwnerToLeaseKeyIndex',
+              KeySchema: [
+                { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+                { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'KEYS_ONLY' },
+            },
+          ],
+        }),
+      );
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: 'kcl3-app',
+          Item: { leaseKey: { S: 'Migration3.0' }, entityType: { S: 'CLIENT_VERSION_MIGRATION' }, cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' }, mb: { S: 'java-1' }, mts: { N: '1764460800000' } },
+        }),
+      );
+      const io = captureIo();
+      expect(await leasesCommand(['--app', 'kcl3-app', '--json', ...connection], io)).toBe(0);
+      expect(io.stderr()).toBe(
+        'KCL 3.x fleet: CLIENT_VERSION_UPGRADE_FROM_2X (2.x-compatible, switches itself to 3.x mode about 10 minutes after no kinesis-kit worker holds a lease), ' +
+          'in kcl3-app, by java-1 at 2025-11-30T00:00:00.000Z\n',
+      );
+      expect(io.stdout()).toBe('');
+
+      // Without the index (my-app), nothing is said.
+      const plain = captureIo();
+      await leasesCommand(['--app', 'my-app', '--json', ...connection], plain);
+      expect(plain.stderr()).toBe('');
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
+  it('names the tables it could not read when no migration state was found', () => {
+    expect(describeKclMigrationState({ state: undefined, unreadable: [{ tableName: 'app-CoordinatorState', code: 'AccessDeniedException' }] })).toBe(
+      'KCL 3.x index on the table, no migration state found; could not read app-CoordinatorState (AccessDeniedException)',
+    );
+    expect(describeKclMigrationState({ state: undefined, unreadable: [] })).toBe('KCL 3.x index on the table, no migration state found');
   });
 
   it('--reset-to accepts only TRIM_HORIZON or LATEST', async () => {

@@ -22,10 +22,13 @@ export {
 export {
   KCL_LEASE_OWNER_INDEX,
   KCL_MIGRATION_ITEM_KEY,
+  hasKclLeaseOwnerIndex,
   kclCoordinatorStateTableName,
   kclFleetMode,
+  readKclMigrationState,
   type KclFleetMode,
   type KclMigrationState,
+  type KclMigrationStateRead,
 } from './leases/kcl-migration-state.js';
 export { formatLeaseKey, isStreamIdentifier, parseLeaseKey, type LeaseKeyParts } from './leases/lease-key.js';
 export { copyLease, type Lease, type NewLease } from './leases/lease.js';

@@ -4,9 +4,13 @@ import { isSentinel } from '@kinesis-kit/aggregation';
 import {
   decodeLeaseItem,
   findLeaseProblems,
+  hasKclLeaseOwnerIndex,
+  kclCoordinatorStateTableName,
   LeaseTable,
   planLeaseRepair,
+  readKclMigrationState,
   type CheckpointResetPosition,
+  type KclMigrationStateRead,
   type Lease,
   type LeaseItem,
 } from '@kinesis-kit/consumer';
@@ -101,7 +105,13 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
   const clients = createAwsClients(connectionOptions(values));
   try {
     const table = new LeaseTable({ client: clients.dynamodb, tableName, createTableIfMissing: false });
-    if (!(await table.describe(io.signal))) throw new CliError(`lease table "${tableName}" not found (is --app the KCL application name?)`);
+    const description = await table.describe(io.signal);
+    if (!description) throw new CliError(`lease table "${tableName}" not found (is --app the KCL application name?)`);
+    if (hasKclLeaseOwnerIndex(description)) {
+      const coordinatorStateTableName = kclCoordinatorStateTableName(values.app ?? tableName);
+      const read = await readKclMigrationState(clients.dynamodb, { leaseTableName: tableName, coordinatorStateTableName }, { signal: io.signal });
+      io.err(`${describeKclMigrationState(read)}\n`);
+    }
     let items = await table.scanItems({ signal: io.signal });
     if (values.repair && (await repair(table, items, resetTo, io)) > 0) items = await table.scanItems({ signal: io.signal });
     const leases = items.flatMap((item) => {
@@ -126,6 +136,24 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
   } finally {
     clients.destroy();
   }
+}
+
+const KCL_MODE_MEANING = {
+  'kcl-3x': '3.x mode: kinesis-kit workers do not share the table with its running workers',
+  'upgrading-from-2x': '2.x-compatible, switches itself to 3.x mode about 10 minutes after no kinesis-kit worker holds a lease',
+  'kcl-2x': 'rolled back to 2.x: compatible',
+  unknown: 'a state this version does not know',
+} as const;
+
+/** One line on stderr about the KCL 3.x fleet whose index the table has. */
+export function describeKclMigrationState({ state, unreadable }: KclMigrationStateRead): string {
+  if (state === undefined) {
+    const denied = unreadable.map((u) => `${u.tableName} (${u.code ?? 'unreadable'})`).join(', ');
+    return `KCL 3.x index on the table, no migration state found${denied ? `; could not read ${denied}` : ''}`;
+  }
+  const by = state.modifiedBy === undefined ? '' : `, by ${state.modifiedBy}`;
+  const at = state.modifiedAt === undefined ? '' : ` at ${new Date(state.modifiedAt).toISOString()}`;
+  return `KCL 3.x fleet: ${state.clientVersion} (${KCL_MODE_MEANING[state.mode]}), in ${state.tableName}${by}${at}`;
 }
 
 function resetPosition(value: string | undefined): CheckpointResetPosition {

@@ -55,8 +55,7 @@ export class KclFleetWatch {
       const { state, unreadable } = await readKclMigrationState(
         o.client,
         { leaseTableName: o.leaseTableName, coordinatorStateTableName },
-        { clock: o.clock, random: o.random, logger: o.logger, tableName: o.leaseTableName },
-        { signal },
+        { signal, clock: o.clock, random: o.random, logger: o.logger },
       );
       if (state === undefined) {
         if (unreadable.length > 0 && !this.warnedUnreadable) {

@@ -10,7 +10,7 @@ const dynamo = mockClient(client);
 afterEach(() => dynamo.reset());
 
 const TABLES = { leaseTableName: 'app', coordinatorStateTableName: kclCoordinatorStateTableName('app') };
-const ctx = { clock: new ManualClock(), random: () => 0, logger: silentLogger, tableName: 'app' };
+const ctx = { clock: new ManualClock(), random: () => 0, logger: silentLogger };
 
 /** The AWS error an IAM policy without the CoordinatorState table produces (no local server can). */
 function accessDenied(): Error {

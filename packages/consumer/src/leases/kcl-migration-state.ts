@@ -1,4 +1,5 @@
 import { GetItemCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
+import { silentLogger, systemClock } from '@kinesis-kit/core';
 import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
 
 /**
@@ -78,9 +79,9 @@ export interface KclMigrationStateRead {
 export async function readKclMigrationState(
   client: DynamoDBClient,
   tables: { leaseTableName: string; coordinatorStateTableName: string },
-  ctx: CallContext,
-  options: CallOptions = {},
+  options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> = {},
 ): Promise<KclMigrationStateRead> {
+  const ctx = { clock: options.clock ?? systemClock, random: options.random ?? Math.random, logger: options.logger ?? silentLogger };
   const unreadable: KclMigrationStateRead['unreadable'] = [];
   const places = [
     { tableName: tables.coordinatorStateTableName, keyAttribute: 'key' },
