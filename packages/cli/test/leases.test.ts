@@ -132,11 +132,17 @@ describe('kinesis-kit leases', () => {
     }
   });
 
-  it('names the tables it could not read when no migration state was found', () => {
-    expect(describeKclMigrationState({ state: undefined, unreadable: [{ tableName: 'app-CoordinatorState', code: 'AccessDeniedException' }] })).toBe(
+  it('names the tables it could not read', () => {
+    const denied = [{ tableName: 'app-CoordinatorState', code: 'AccessDeniedException' }];
+    expect(describeKclMigrationState({ state: undefined, missing: [], unreadable: denied })).toBe(
       'KCL 3.x index on the table, no migration state found; could not read app-CoordinatorState (AccessDeniedException)',
     );
-    expect(describeKclMigrationState({ state: undefined, unreadable: [] })).toBe('KCL 3.x index on the table, no migration state found');
+    expect(describeKclMigrationState({ state: undefined, missing: ['app-CoordinatorState'], unreadable: [] })).toBe('KCL 3.x index on the table, no migration state found');
+    // The state from the lease table while the CoordinatorState table (read first by the KCL) could not be read: said.
+    const state = { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x' as const, tableName: 'app' };
+    expect(describeKclMigrationState({ state, missing: [], unreadable: denied })).toBe(
+      'KCL 3.x fleet: CLIENT_VERSION_3X (3.x mode: do not run kinesis-kit workers beside its workers while they run), in app; could not read app-CoordinatorState (AccessDeniedException)',
+    );
   });
 
   it('--reset-to accepts only TRIM_HORIZON or LATEST', async () => {

@@ -139,7 +139,7 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
 }
 
 const KCL_MODE_MEANING = {
-  'kcl-3x': '3.x mode: kinesis-kit workers do not share the table with its running workers',
+  'kcl-3x': '3.x mode: do not run kinesis-kit workers beside its workers while they run',
   'upgrading-from-2x': '2.x-compatible, switches itself to 3.x mode about 10 minutes after no kinesis-kit worker holds a lease',
   'kcl-2x': 'rolled back to 2.x: compatible',
   unknown: 'a state this version does not know',
@@ -147,13 +147,12 @@ const KCL_MODE_MEANING = {
 
 /** One line on stderr about the KCL 3.x fleet whose index the table has. */
 export function describeKclMigrationState({ state, unreadable }: KclMigrationStateRead): string {
-  if (state === undefined) {
-    const denied = unreadable.map((u) => `${u.tableName} (${u.code ?? 'unreadable'})`).join(', ');
-    return `KCL 3.x index on the table, no migration state found${denied ? `; could not read ${denied}` : ''}`;
-  }
+  const denied = unreadable.map((u) => `${u.tableName} (${u.code ?? 'unreadable'})`).join(', ');
+  const notRead = denied ? `; could not read ${denied}` : '';
+  if (state === undefined) return `KCL 3.x index on the table, no migration state found${notRead}`;
   const by = state.modifiedBy === undefined ? '' : `, by ${state.modifiedBy}`;
   const at = state.modifiedAt === undefined ? '' : ` at ${new Date(state.modifiedAt).toISOString()}`;
-  return `KCL 3.x fleet: ${state.clientVersion} (${KCL_MODE_MEANING[state.mode]}), in ${state.tableName}${by}${at}`;
+  return `KCL 3.x fleet: ${state.clientVersion} (${KCL_MODE_MEANING[state.mode]}), in ${state.tableName}${by}${at}${notRead}`;
 }
 
 function resetPosition(value: string | undefined): CheckpointResetPosition {

@@ -1,63 +1,112 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ResourceNotFoundException, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { ManualClock, type Logger } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KclMigrationStateEvent } from './events.js';
 import { KclFleetWatch } from './kcl-fleet-watch.js';
 
-/** Error paths only: the reads themselves run against the mock in kcl-migration-state.mock.test.ts. */
+/**
+ * Error paths and pass counting, with errors no local server produces (AccessDeniedException); the
+ * reads themselves run against the mock in kcl-migration-state.mock.test.ts.
+ */
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const dynamo = mockClient(client);
 afterEach(() => dynamo.reset());
 
-const WITH_INDEX = { TableName: 'app', GlobalSecondaryIndexes: [{ IndexName: 'LeaseOwnerToLeaseKeyIndex' }] };
+const WITH_INDEX: TableDescription = { TableName: 'app', GlobalSecondaryIndexes: [{ IndexName: 'LeaseOwnerToLeaseKeyIndex' }] };
+const WITHOUT_INDEX: TableDescription = { TableName: 'app' };
+const live = (): AbortSignal => new AbortController().signal;
 
-function awsError(name: string, status: number): Error {
-  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+function awsError(name: string): Error {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } });
 }
 
-function watchOf(): { watch: KclFleetWatch; warnings: string[]; events: KclMigrationStateEvent[] } {
+function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }) {
   const warnings: string[] = [];
   const events: KclMigrationStateEvent[] = [];
+  const described = { count: 0 };
   const noop = (): void => {};
   const logger: Logger = { debug: noop, info: noop, error: noop, warn: (_f, message) => warnings.push(message ?? '') };
-  const clock = new ManualClock();
-  const watch = new KclFleetWatch({ client, applicationName: 'app', leaseTableName: 'app', clock, random: () => 0, logger, emit: (e) => events.push(e) });
-  return { watch, warnings, events };
+  const watch = new KclFleetWatch({
+    client,
+    applicationName: 'app',
+    leaseTableName: 'app',
+    describeLeaseTable: () => {
+      described.count += 1;
+      return Promise.resolve(table.current);
+    },
+    clock: new ManualClock(),
+    random: () => 0,
+    logger,
+    emit: (e) => events.push(e),
+  });
+  return { watch, warnings, events, described };
 }
 
+const tablesRead = (): (string | undefined)[] => dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input.TableName);
+
 describe('KclFleetWatch', () => {
-  it('warns once when the index is there but the CoordinatorState table may not be read and the lease table has no item', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(awsError('AccessDeniedException', 400));
+  it('warns once per table and error code it cannot read, and looks at a forbidden CoordinatorState table only every 10th pass', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(awsError('AccessDeniedException'));
     dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
     const { watch, warnings, events } = watchOf();
-    await watch.checkAtStart(WITH_INDEX, new AbortController().signal);
-    await watch.recheck(new AbortController().signal);
+    await watch.checkAtStart(WITH_INDEX, live());
+    expect(tablesRead()).toEqual(['app-CoordinatorState', 'app']);
+    for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
+    // Passes 1-9 read the lease table only; pass 10 both again.
+    expect(tablesRead().filter((t) => t === 'app')).toHaveLength(11);
+    expect(tablesRead().filter((t) => t === 'app-CoordinatorState')).toHaveLength(2);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^the lease table has the index KCL 3\.x creates, but its migration state could not be read/);
     expect(events).toEqual([]);
   });
 
-  it('a failed read is logged, never thrown, and tried again at the next pass', async () => {
-    dynamo.on(GetItemCommand).rejects(awsError('ValidationException', 400));
+  it('looks at a missing CoordinatorState table only every 10th pass, silently', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' } } });
     const { watch, warnings, events } = watchOf();
-    await expect(watch.checkAtStart(WITH_INDEX, new AbortController().signal)).resolves.toBeUndefined();
-    expect(warnings).toEqual(['could not read the KCL 3.x migration state; tried again at the next shard sync']);
-    dynamo.reset();
+    await watch.checkAtStart(WITH_INDEX, live());
+    for (let pass = 1; pass <= 9; pass++) await watch.recheck(live());
+    expect(tablesRead().filter((t) => t === 'app-CoordinatorState')).toHaveLength(1);
+    expect(warnings).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode/)]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('a table it cannot read does not hide the other: the state is reported, the unreadable table named once', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(awsError('ValidationException'));
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X_WITH_ROLLBACK' } } });
+    const { watch, warnings, events } = watchOf();
+    await expect(watch.checkAtStart(WITH_INDEX, live())).resolves.toBeUndefined();
+    await watch.recheck(live());
+    expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', mode: 'kcl-3x', tableName: 'app' }]);
+    expect(warnings).toEqual([
+      'a table that may hold the KCL 3.x migration state could not be read; the state reported comes from the other one',
+      expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode.*with the KCL 3\.5\+ migration tool/),
+    ]);
+  });
+
+  it('without the index at start: no reads, one DescribeTable every 10th pass, and a fleet that appears later is reported', async () => {
     dynamo.on(GetItemCommand).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
-    await watch.recheck(new AbortController().signal);
+    const table = { current: WITHOUT_INDEX };
+    const { watch, events, described } = watchOf(table);
+    await watch.checkAtStart(WITHOUT_INDEX, live());
+    for (let pass = 1; pass <= 19; pass++) await watch.recheck(live());
+    expect(described.count).toBe(1);
+    expect(tablesRead()).toEqual([]);
+    table.current = WITH_INDEX; // a KCL 3.x worker created it
+    await watch.recheck(live()); // pass 20
+    expect(described.count).toBe(2);
     expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState' }]);
   });
 
-  it('reads nothing without the index, nor when stopping', async () => {
-    const { watch, events } = watchOf();
-    await watch.checkAtStart({ TableName: 'app' }, new AbortController().signal);
-    await watch.recheck(new AbortController().signal);
+  it('reads nothing once stopping', async () => {
+    dynamo.on(GetItemCommand).resolves({});
+    const { watch } = watchOf();
+    await watch.checkAtStart(WITH_INDEX, live());
+    dynamo.resetHistory();
     const stopped = new AbortController();
     stopped.abort();
-    const indexed = watchOf().watch;
-    await indexed.recheck(stopped.signal);
-    expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
-    expect(events).toEqual([]);
+    await watch.recheck(stopped.signal);
+    expect(tablesRead()).toEqual([]);
   });
 });

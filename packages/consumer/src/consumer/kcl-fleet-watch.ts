@@ -5,6 +5,7 @@ import {
   KCL_LEASE_OWNER_INDEX,
   kclCoordinatorStateTableName,
   readKclMigrationState,
+  type KclMigrationStateRead,
 } from '../leases/kcl-migration-state.js';
 import type { KclMigrationStateEvent } from './events.js';
 
@@ -12,6 +13,8 @@ export interface KclFleetWatchOptions {
   client: DynamoDBClient;
   applicationName: string;
   leaseTableName: string;
+  /** DescribeTable of the lease table (undefined when it is gone). */
+  describeLeaseTable: (signal: AbortSignal) => Promise<TableDescription | undefined>;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -19,82 +22,122 @@ export interface KclFleetWatchOptions {
 }
 
 /**
+ * Passes between looks at what is rarely there: the KCL 3.x index while it is absent (a
+ * DescribeTable), and a CoordinatorState table found missing or forbidden (the KCL itself looks for
+ * that table once, at start-up; under an IAM policy for the lease table only, every read of it
+ * would be a denied request in CloudTrail). At the default shard sync interval, every 10 minutes.
+ */
+const RARE_LOOK_EVERY_PASSES = 10;
+
+/**
  * Watches for a KCL 3.x fleet on the lease table, and says so when the algorithm it runs is one
  * our 2.x lease protocol does not mix with. We take and steal leases as a KCL 2.x worker does; a
  * 3.x-mode fleet assigns leases from a leader, to workers that publish worker metrics (we never
- * do), and a fleet in the 2.x-compatible upgrade mode switches itself to 3.x mode for good about
- * 10 minutes after every lease owner publishes them, i.e. once no kinesis-kit worker holds a lease.
+ * do), and a fleet in the 2.x-compatible upgrade mode switches itself to 3.x mode about 10 minutes
+ * after every lease owner publishes them, i.e. once no kinesis-kit worker holds a lease.
  *
- * Read only when the lease table has the index those KCL 3.x modes create, at start and then at
- * every shard sync pass (the KCL's own workers look once a minute). Reported (event and log) at
- * start and whenever `cv` changes. Advisory: a failed read is logged, never fails the consumer.
+ * The migration item is read only while the lease table has the index those KCL 3.x modes create:
+ * at start, then after every timed shard sync pass (the KCL's own workers look once a minute).
+ * Reported (event and log) at start and whenever `cv` changes. Advisory: a failed read is logged,
+ * never fails the consumer.
  */
 export class KclFleetWatch {
   private watching = false;
+  private passes = 0;
+  private nextIndexLook = RARE_LOOK_EVERY_PASSES;
+  private coordinatorStateSkippedUntil = 0;
   private reported: string | undefined;
-  private warnedUnreadable = false;
+  /** `table code` pairs already warned about. */
+  private readonly warnedUnreadable = new Set<string>();
 
   constructor(private readonly o: KclFleetWatchOptions) {}
 
   /** At start, with the lease table's description. */
   async checkAtStart(table: TableDescription, signal: AbortSignal): Promise<void> {
-    if (!hasKclLeaseOwnerIndex(table)) return;
-    this.watching = true;
-    await this.check(signal);
+    this.watching = hasKclLeaseOwnerIndex(table);
+    if (this.watching) await this.check(signal);
   }
 
-  /** Later passes: only once the index was seen at start. */
+  /** After a timed shard sync pass. */
   async recheck(signal: AbortSignal): Promise<void> {
-    if (this.watching && !signal.aborted) await this.check(signal);
+    if (signal.aborted) return;
+    this.passes += 1;
+    if (!this.watching) {
+      // A KCL 3.x fleet may join (or be rolled forward) after our start.
+      if (this.passes < this.nextIndexLook) return;
+      this.nextIndexLook = this.passes + RARE_LOOK_EVERY_PASSES;
+      try {
+        this.watching = hasKclLeaseOwnerIndex(await this.o.describeLeaseTable(signal));
+      } catch (err) {
+        if (!isAbortError(err) && !signal.aborted) this.o.logger.debug(errorFields(err), 'could not describe the lease table; tried again later');
+        return;
+      }
+      if (!this.watching) return;
+    }
+    await this.check(signal);
   }
 
   private async check(signal: AbortSignal): Promise<void> {
     const { o } = this;
     const coordinatorStateTableName = kclCoordinatorStateTableName(o.applicationName);
+    const readCoordinatorState = this.passes >= this.coordinatorStateSkippedUntil;
+    let read: KclMigrationStateRead;
     try {
-      const { state, unreadable } = await readKclMigrationState(
+      read = await readKclMigrationState(
         o.client,
-        { leaseTableName: o.leaseTableName, coordinatorStateTableName },
+        { leaseTableName: o.leaseTableName, coordinatorStateTableName: readCoordinatorState ? coordinatorStateTableName : undefined },
         { signal, clock: o.clock, random: o.random, logger: o.logger },
       );
-      if (state === undefined) {
-        if (unreadable.length > 0 && !this.warnedUnreadable) {
-          this.warnedUnreadable = true;
-          o.logger.warn(
-            { unreadable, index: KCL_LEASE_OWNER_INDEX },
-            'the lease table has the index KCL 3.x creates, but its migration state could not be read; if a KCL 3.x fleet in 3.x mode shares this table, this worker does not mix with it',
-          );
-        }
-        return;
-      }
-      if (state.clientVersion === this.reported) return;
-      const previous = this.reported;
-      this.reported = state.clientVersion;
-      this.report({ ...state, ...(previous !== undefined ? { previousClientVersion: previous } : {}) });
     } catch (err) {
-      if (isAbortError(err) || signal.aborted) return;
-      o.logger.warn(errorFields(err), 'could not read the KCL 3.x migration state; tried again at the next shard sync');
+      if (!isAbortError(err) && !signal.aborted) o.logger.warn(errorFields(err), 'could not read the KCL 3.x migration state; tried again at the next shard sync');
+      return;
+    }
+    const { state, missing, unreadable } = read;
+    const forbidden = unreadable.some((u) => u.tableName === coordinatorStateTableName && u.code === 'AccessDeniedException');
+    if (missing.includes(coordinatorStateTableName) || forbidden) this.coordinatorStateSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
+    this.warnUnreadable(unreadable, state === undefined);
+    if (state === undefined || state.clientVersion === this.reported) return;
+    const previous = this.reported;
+    this.reported = state.clientVersion;
+    const event: KclMigrationStateEvent = { ...state, ...(previous !== undefined ? { previousClientVersion: previous } : {}) };
+    this.report(event, unreadable);
+  }
+
+  /** Once per table and error code. */
+  private warnUnreadable(unreadable: KclMigrationStateRead['unreadable'], stateUnknown: boolean): void {
+    for (const u of unreadable) {
+      const key = `${u.tableName} ${u.code ?? ''}`;
+      if (this.warnedUnreadable.has(key)) continue;
+      this.warnedUnreadable.add(key);
+      this.o.logger.warn(
+        { ...u, index: KCL_LEASE_OWNER_INDEX },
+        stateUnknown
+          ? 'the lease table has the index KCL 3.x creates, but its migration state could not be read; if a KCL 3.x fleet in 3.x mode shares this table, this worker does not mix with it'
+          : 'a table that may hold the KCL 3.x migration state could not be read; the state reported comes from the other one',
+      );
     }
   }
 
-  private report(event: KclMigrationStateEvent): void {
+  private report(event: KclMigrationStateEvent, unreadable: KclMigrationStateRead['unreadable']): void {
     const { logger } = this.o;
-    const fields = { ...event };
+    const fields = { ...event, ...(unreadable.length > 0 ? { unreadable } : {}) };
+    // The KCL's migration tool of 3.5 edits the item in the lease table, the one of 3.0-3.4 the CoordinatorState table.
+    const tool = event.tableName === this.o.leaseTableName ? 'the KCL 3.5+ migration tool' : 'the KCL 3.0-3.4 migration tool';
     switch (event.mode) {
       case 'kcl-3x':
         logger.warn(
           fields,
-          'a KCL 3.x fleet ran this lease table in 3.x mode: if its workers are running, they and this worker do not share leases well ' +
-            '(its leader gives new and expired leases only to KCL workers; this worker steals from them without a handoff, so records are processed twice). ' +
-            'Stop the Java workers, or roll them back to 2.x (KCL migration tool, from CLIENT_VERSION_3X_WITH_ROLLBACK only)',
+          'a KCL 3.x fleet ran this lease table in 3.x mode: while its workers run, they and this worker do not share leases well ' +
+            '(its leader gives new and expired leases only to KCL workers; this worker steals from them without a handoff, so some records are processed twice). ' +
+            `Stop the Java workers, or roll them back to 2.x with ${tool} (possible from CLIENT_VERSION_3X_WITH_ROLLBACK only)`,
         );
         break;
       case 'upgrading-from-2x':
         logger.warn(
           fields,
-          'KCL 3.x workers in 2.x-compatible mode share this lease table: they switch themselves to 3.x mode for good about 10 minutes after no ' +
+          'KCL 3.x workers in 2.x-compatible mode share this lease table: they switch themselves to 3.x mode about 10 minutes after no ' +
             'kinesis-kit worker holds a lease (every lease owner must publish KCL worker metrics, and we never do). For a lasting mixed fleet, ' +
-            'roll them back to CLIENT_VERSION_2X (KCL migration tool)',
+            `roll them back to CLIENT_VERSION_2X with ${tool}`,
         );
         break;
       case 'kcl-2x':

@@ -102,6 +102,7 @@ export class KinesisConsumer {
       client: this.clients.dynamoDb,
       applicationName: o.applicationName,
       leaseTableName: o.tableName,
+      describeLeaseTable: (signal) => this.coordinator.table.describe(signal),
       clock: o.clock,
       random: o.random,
       logger: this.logger,

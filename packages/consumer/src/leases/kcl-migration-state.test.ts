@@ -1,8 +1,7 @@
 import { DynamoDBClient, GetItemCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { ManualClock, silentLogger } from '@kinesis-kit/core';
+import { isAbortError, ManualClock, silentLogger } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoDbOperationError } from '../errors.js';
 import { hasKclLeaseOwnerIndex, kclCoordinatorStateTableName, kclFleetMode, readKclMigrationState } from './kcl-migration-state.js';
 
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -12,9 +11,9 @@ afterEach(() => dynamo.reset());
 const TABLES = { leaseTableName: 'app', coordinatorStateTableName: kclCoordinatorStateTableName('app') };
 const ctx = { clock: new ManualClock(), random: () => 0, logger: silentLogger };
 
-/** The AWS error an IAM policy without the CoordinatorState table produces (no local server can). */
-function accessDenied(): Error {
-  return Object.assign(new Error('User is not authorized to perform: dynamodb:GetItem'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+/** AWS errors no local server produces (AccessDeniedException: an IAM policy without the CoordinatorState table). */
+function awsError(name: string): Error {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } });
 }
 
 describe('kclFleetMode', () => {
@@ -36,7 +35,7 @@ describe('hasKclLeaseOwnerIndex', () => {
 });
 
 describe('readKclMigrationState', () => {
-  it('reads the CoordinatorState table first (key `key`), as the KCL does, with consistent reads', async () => {
+  it("reads both tables with consistent reads; the CoordinatorState table's item wins, as the KCL reads it first", async () => {
     dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({
       Item: { key: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_3X_WITH_ROLLBACK' }, mb: { S: 'java-1' }, mts: { N: '1732950000000' } },
     });
@@ -44,40 +43,61 @@ describe('readKclMigrationState', () => {
     const read = await readKclMigrationState(client, TABLES, ctx);
     expect(read).toEqual({
       state: { clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', mode: 'kcl-3x', tableName: 'app-CoordinatorState', modifiedBy: 'java-1', modifiedAt: 1732950000000 },
+      missing: [],
       unreadable: [],
     });
     const calls = dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input);
-    expect(calls).toEqual([{ TableName: 'app-CoordinatorState', Key: { key: { S: 'Migration3.0' } }, ConsistentRead: true }]);
+    expect(calls).toEqual([
+      { TableName: 'app-CoordinatorState', Key: { key: { S: 'Migration3.0' } }, ConsistentRead: true },
+      { TableName: 'app', Key: { leaseKey: { S: 'Migration3.0' } }, ConsistentRead: true },
+    ]);
   });
 
-  it('then the lease table (key `leaseKey`) when the CoordinatorState table does not exist or has no item', async () => {
+  it("takes the lease table's item (key `leaseKey`) when the CoordinatorState table does not exist or has none", async () => {
     dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
     dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { leaseKey: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' } } });
     expect(await readKclMigrationState(client, TABLES, ctx)).toEqual({
       state: { clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: 'app' },
+      missing: ['app-CoordinatorState'],
       unreadable: [],
     });
-    expect(dynamo.commandCalls(GetItemCommand).at(-1)!.args[0].input).toEqual({ TableName: 'app', Key: { leaseKey: { S: 'Migration3.0' } }, ConsistentRead: true });
 
     dynamo.reset();
     dynamo.on(GetItemCommand).resolves({});
-    expect(await readKclMigrationState(client, TABLES, ctx)).toEqual({ state: undefined, unreadable: [] });
+    expect(await readKclMigrationState(client, TABLES, ctx)).toEqual({ state: undefined, missing: [], unreadable: [] });
     expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(2);
   });
 
-  it('reports a table it may not read (AccessDeniedException) and still reads the other', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(accessDenied());
+  it('reads only the lease table without a CoordinatorState table name', async () => {
+    dynamo.on(GetItemCommand).resolves({});
+    await readKclMigrationState(client, { leaseTableName: 'app' }, ctx);
+    expect(dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input.TableName)).toEqual(['app']);
+  });
+
+  it('reports a table it could not read (AccessDeniedException, a wrong key schema, ...) and still uses the other', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(awsError('AccessDeniedException'));
     dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
     expect(await readKclMigrationState(client, TABLES, ctx)).toEqual({
       state: undefined,
+      missing: [],
       unreadable: [{ tableName: 'app-CoordinatorState', code: 'AccessDeniedException' }],
+    });
+
+    dynamo.reset();
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(awsError('ValidationException'));
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
+    expect(await readKclMigrationState(client, TABLES, ctx)).toEqual({
+      state: { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app' },
+      missing: [],
+      unreadable: [{ tableName: 'app-CoordinatorState', code: 'ValidationException' }],
     });
   });
 
-  it('throws any other failure as a DynamoDbOperationError naming the table', async () => {
-    dynamo.on(GetItemCommand).rejects(Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } }));
-    const err = await readKclMigrationState(client, TABLES, ctx).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DynamoDbOperationError);
-    expect(err).toMatchObject({ awsErrorCode: 'ValidationException', tableName: 'app-CoordinatorState' });
+  it('throws only an abort', async () => {
+    dynamo.on(GetItemCommand).resolves({});
+    const stopped = new AbortController();
+    stopped.abort();
+    await expect(readKclMigrationState(client, TABLES, { ...ctx, signal: stopped.signal })).rejects.toSatisfy(isAbortError);
+    expect(dynamo.commandCalls(GetItemCommand)).toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 import { GetItemCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
-import { silentLogger, systemClock } from '@kinesis-kit/core';
+import { isAbortError, silentLogger, systemClock } from '@kinesis-kit/core';
 import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
 
 /**
@@ -12,8 +12,9 @@ export const KCL_MIGRATION_ITEM_KEY = 'Migration3.0';
 
 /**
  * The lease-table index KCL 3.x workers create when they run in 3.x mode or in the 2.x-compatible
- * mode that upgrades itself (the KCL's rollback tool deletes it). Without it no such worker has
- * used the table, and the migration item is not looked for (no extra reads for 2.x fleets).
+ * mode that upgrades itself; the KCL's rollback tool deletes it. Without it, no KCL 3.x worker runs
+ * one of those modes on the table, so the migration item is not looked for (no extra reads for
+ * 2.x fleets).
  */
 export const KCL_LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
 
@@ -21,8 +22,8 @@ export const KCL_LEASE_OWNER_INDEX = 'LeaseOwnerToLeaseKeyIndex';
  * What the fleet's KCL 3.x workers run, from `cv`:
  * - `kcl-3x`: 3.x mode (`CLIENT_VERSION_3X`, `CLIENT_VERSION_3X_WITH_ROLLBACK`): a leader assigns
  *   leases to workers that publish KCL worker metrics; they take and steal nothing themselves;
- * - `upgrading-from-2x`: the 2.x lease taker, but the fleet's leader switches it to 3.x mode for
- *   good once every lease owner has published worker metrics for 10 minutes;
+ * - `upgrading-from-2x`: the 2.x lease taker, but the fleet's leader switches it to 3.x mode
+ *   (until rolled back) once every lease owner has published worker metrics for 10 minutes;
  * - `kcl-2x`: rolled back to 2.x (`CLIENT_VERSION_2X`), stable;
  * - `unknown`: a value this version does not know.
  */
@@ -40,7 +41,10 @@ export interface KclMigrationState {
   modifiedAt?: number;
 }
 
-/** Where KCL 3.0–3.4 keep the migration item unless configured otherwise. */
+/**
+ * Where KCL 3.0–3.4 (and 3.5 until its table migration completes) keep the migration item, unless
+ * configured with another name (not supported here).
+ */
 export function kclCoordinatorStateTableName(applicationName: string): string {
   return `${applicationName}-CoordinatorState`;
 }
@@ -64,65 +68,75 @@ export function kclFleetMode(clientVersion: string): KclFleetMode {
 }
 
 export interface KclMigrationStateRead {
-  /** Undefined when neither table holds the item. */
+  /** Undefined when no table read holds the item. */
   state: KclMigrationState | undefined;
-  /** Tables that exist but could not be read (e.g. AccessDeniedException), with the AWS code. */
+  /** Tables that do not exist (ResourceNotFoundException). */
+  missing: string[];
+  /** Tables that could not be read, with the AWS code (AccessDeniedException, throttling after retries, ...). */
   unreadable: { tableName: string; code: string | undefined }[];
 }
 
+type ItemRead =
+  | { tableName: string; item: Record<string, AttributeValue> | undefined }
+  | { tableName: string; missing: true }
+  | { tableName: string; unreadable: string | undefined };
+
 /**
- * Reads the migration item where the KCL looks for it: the CoordinatorState table first, then the
- * lease table (consistent reads). A missing table counts as no item; a table that cannot be read
- * for lack of permission is reported in `unreadable` (the lease table's IAM policy rarely covers
- * the CoordinatorState table). Any other failure is thrown.
+ * Reads the migration item where the KCL looks for it, both tables at once (consistent reads):
+ * the CoordinatorState table's item wins, as the KCL reads that table first. Left out when
+ * `coordinatorStateTableName` is not given. A table that is missing or cannot be read (the lease
+ * table's IAM policy rarely covers the CoordinatorState table) is reported, never thrown: the
+ * other table is still read. Only an abort is thrown.
  */
 export async function readKclMigrationState(
   client: DynamoDBClient,
-  tables: { leaseTableName: string; coordinatorStateTableName: string },
+  tables: { leaseTableName: string; coordinatorStateTableName?: string | undefined },
   options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> = {},
 ): Promise<KclMigrationStateRead> {
   const ctx = { clock: options.clock ?? systemClock, random: options.random ?? Math.random, logger: options.logger ?? silentLogger };
-  const unreadable: KclMigrationStateRead['unreadable'] = [];
   const places = [
-    { tableName: tables.coordinatorStateTableName, keyAttribute: 'key' },
+    ...(tables.coordinatorStateTableName !== undefined ? [{ tableName: tables.coordinatorStateTableName, keyAttribute: 'key' }] : []),
     { tableName: tables.leaseTableName, keyAttribute: 'leaseKey' },
   ];
-  for (const { tableName, keyAttribute } of places) {
-    let item: Record<string, AttributeValue> | undefined;
-    try {
-      const out = await callDynamoDb(
-        'GetItem',
-        (s) =>
-          client.send(
-            new GetItemCommand({ TableName: tableName, Key: { [keyAttribute]: { S: KCL_MIGRATION_ITEM_KEY } }, ConsistentRead: true }),
-            { abortSignal: s },
-          ),
-        { ...ctx, tableName },
-        options,
-      );
-      item = out.Item;
-    } catch (err) {
-      if (isResourceNotFound(err)) continue;
-      const code = awsCodeOf(err);
-      if (code === 'AccessDeniedException') {
-        unreadable.push({ tableName, code });
-        continue;
+  const reads = await Promise.all(
+    places.map(async ({ tableName, keyAttribute }): Promise<ItemRead> => {
+      try {
+        const out = await callDynamoDb(
+          'GetItem',
+          (s) =>
+            client.send(
+              new GetItemCommand({ TableName: tableName, Key: { [keyAttribute]: { S: KCL_MIGRATION_ITEM_KEY } }, ConsistentRead: true }),
+              { abortSignal: s },
+            ),
+          { ...ctx, tableName },
+          options,
+        );
+        return { tableName, item: out.Item };
+      } catch (err) {
+        if (isAbortError(err) || options.signal?.aborted) throw err;
+        if (isResourceNotFound(err)) return { tableName, missing: true };
+        return { tableName, unreadable: awsCodeOf(err) };
       }
-      throw err;
-    }
-    const clientVersion = item?.cv?.S;
-    if (clientVersion === undefined) continue;
-    const modifiedAt = Number(item?.mts?.N);
-    return {
-      state: {
-        clientVersion,
-        mode: kclFleetMode(clientVersion),
-        tableName,
-        ...(item?.mb?.S !== undefined ? { modifiedBy: item.mb.S } : {}),
-        ...(Number.isFinite(modifiedAt) ? { modifiedAt } : {}),
-      },
-      unreadable,
-    };
+    }),
+  );
+  const result: KclMigrationStateRead = { state: undefined, missing: [], unreadable: [] };
+  for (const read of reads) {
+    if ('missing' in read) result.missing.push(read.tableName);
+    else if ('unreadable' in read) result.unreadable.push({ tableName: read.tableName, code: read.unreadable });
+    else result.state ??= migrationState(read.tableName, read.item);
   }
-  return { state: undefined, unreadable };
+  return result;
+}
+
+function migrationState(tableName: string, item: Record<string, AttributeValue> | undefined): KclMigrationState | undefined {
+  const clientVersion = item?.cv?.S;
+  if (clientVersion === undefined) return undefined;
+  const modifiedAt = Number(item?.mts?.N);
+  return {
+    clientVersion,
+    mode: kclFleetMode(clientVersion),
+    tableName,
+    ...(item?.mb?.S !== undefined ? { modifiedBy: item.mb.S } : {}),
+    ...(Number.isFinite(modifiedAt) ? { modifiedAt } : {}),
+  };
 }
