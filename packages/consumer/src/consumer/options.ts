@@ -99,7 +99,7 @@ export interface ConsumerSettings {
   callProcessRecordsEvenForEmptyRecordList?: boolean;
   /** How often a child waiting on a parent held by another worker re-reads the parent's lease (KCL 10000). Default 2000. */
   parentShardPollIntervalMillis?: number;
-  /** Period of the ListShards audit that creates missing leases and cleans up finished ones. Default 60000. */
+  /** Period of the ListShards audit that creates missing leases and cleans up finished ones (and of the look at a KCL 3.x fleet's migration state). Default 60000. */
   shardSyncIntervalMillis?: number;
   /** How long stop() waits for processors to finish and checkpoint. Default 30000. */
   shutdownTimeoutMillis?: number;
