@@ -147,7 +147,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     });
   });
 
-  it('reads the CoordinatorState table of KCL 3.0-3.4 first', async () => {
+  it("takes the CoordinatorState table's item (KCL 3.0-3.4) over the lease table's, as the KCL does", async () => {
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_2X', 1)]);
     await backend.dynamoDb.send(
       new CreateTableCommand({
