@@ -1,7 +1,8 @@
 import { DynamoDBClient, GetItemCommand, ResourceNotFoundException, type TableDescription } from '@aws-sdk/client-dynamodb';
-import { ManualClock, type Logger } from '@kinesis-kit/core';
+import { ManualClock } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capturingLogger } from '../capturing-logger.test-helpers.js';
 import type { KclMigrationStateEvent } from './events.js';
 import { KclFleetWatch } from './kcl-fleet-watch.js';
 
@@ -22,11 +23,9 @@ function awsError(name: string): Error {
 }
 
 function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }) {
-  const warnings: string[] = [];
+  const { logger, warnings } = capturingLogger();
   const events: KclMigrationStateEvent[] = [];
   const described = { count: 0 };
-  const noop = (): void => {};
-  const logger: Logger = { debug: noop, info: noop, error: noop, warn: (_f, message) => warnings.push(message ?? '') };
   const watch = new KclFleetWatch({
     client,
     applicationName: 'app',

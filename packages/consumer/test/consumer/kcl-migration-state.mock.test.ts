@@ -1,6 +1,7 @@
 import { CreateTableCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, leakedResources, type Logger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
+import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
 import { KinesisConsumer, type KclMigrationStateEvent } from '../../src/index.js';
 import { createStream, FAST_LEASES, produce, until, useBackendPerTest, type Backend } from './harness.js';
 
@@ -54,12 +55,6 @@ function migrationItem(clientVersion: string, modifiedAt: number): Item {
   };
 }
 
-function recordingLogger(): { logger: Logger; warnings: string[] } {
-  const warnings: string[] = [];
-  const noop = (): void => {};
-  return { warnings, logger: { debug: noop, info: noop, error: noop, warn: (_fields, message) => warnings.push(message ?? '') } };
-}
-
 /** GetItem calls on the migration item, counted on the client the consumer uses. */
 function countMigrationReads(dynamoDb: DynamoDBClient): { readonly count: number } {
   const seen = { count: 0 };
@@ -108,7 +103,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
   it('reports a 3.x-mode fleet at start (event and warning) and still consumes', async () => {
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1732950000000)]);
     const reads = countMigrationReads(backend.dynamoDb);
-    const { logger, warnings } = recordingLogger();
+    const { logger, warnings } = capturingLogger();
     const delivered = { count: 0 };
     const consumer = consumerOf(backend, logger, delivered);
     const events: KclMigrationStateEvent[] = [];
@@ -131,7 +126,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
 
   it('reports the switch when the fleet flips to 3.x mode while running (read at each shard sync pass)', async () => {
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1732950000000)]);
-    const { logger, warnings } = recordingLogger();
+    const { logger, warnings } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
     await consumer.start();
     expect(warnings.filter((w) => w.startsWith('KCL 3.x workers in 2.x-compatible mode'))).toHaveLength(1);
@@ -163,7 +158,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
         Item: { key: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' }, mb: { S: 'java-worker-2' }, mts: { N: '5' } },
       }),
     );
-    const consumer = consumerOf(backend, recordingLogger().logger, { count: 0 });
+    const consumer = consumerOf(backend, capturingLogger().logger, { count: 0 });
     const events: KclMigrationStateEvent[] = [];
     consumer.on('kclMigrationState', (e) => {
       events.push(e);
@@ -177,7 +172,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
   it('does not look without the KCL 3.x index (a 2.x fleet, or one rolled back), at start or later', async () => {
     const backend = await setUp(false, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1)]);
     const reads = countMigrationReads(backend.dynamoDb);
-    const { logger, warnings } = recordingLogger();
+    const { logger, warnings } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
     const events: KclMigrationStateEvent[] = [];
     consumer.on('kclMigrationState', (e) => {
@@ -195,7 +190,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     const before = activeResources();
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1)]);
     const reads = countMigrationReads(backend.dynamoDb);
-    const { logger, warnings } = recordingLogger();
+    const { logger, warnings } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
     await consumer.start();
     const readsAtStart = reads.count;
@@ -213,7 +208,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
   it('leaves no handle open after stop, with the periodic check running', async () => {
     const before = activeResources();
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1)]);
-    const consumer = consumerOf(backend, recordingLogger().logger, { count: 0 });
+    const consumer = consumerOf(backend, capturingLogger().logger, { count: 0 });
     await consumer.start();
     await consumer.next('shardSync');
     await consumer.stop({ timeoutMillis: 2_000 });

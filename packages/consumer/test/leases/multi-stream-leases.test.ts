@@ -1,6 +1,6 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '@kinesis-kit/core';
+import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
 import { type Fleet, type FleetWorker, seedLeases, useFleetPerTest } from './harness.js';
 
 /**
@@ -37,12 +37,6 @@ async function put(item: Item): Promise<void> {
 async function rawGet(key: string): Promise<Item | undefined> {
   const out = await fleet.admin.client.send(new GetItemCommand({ TableName: fleet.tableName, Key: { leaseKey: { S: key } }, ConsistentRead: true }));
   return out.Item;
-}
-
-function capturingLogger(): { logger: Logger; warnings: string[] } {
-  const warnings: string[] = [];
-  const noop = (): void => {};
-  return { warnings, logger: { debug: noop, info: noop, error: noop, warn: (_fields, message) => warnings.push(message ?? '') } };
 }
 
 const multiStreamWarnings = (warnings: readonly string[]): string[] => warnings.filter((w) => w.includes('multi-stream'));
