@@ -44,7 +44,6 @@ const RARE_LOOK_EVERY_PASSES = 10;
 export class KclFleetWatch {
   private watching = false;
   private passes = 0;
-  private nextIndexLook = RARE_LOOK_EVERY_PASSES;
   private coordinatorStateSkippedUntil = 0;
   private reported: string | undefined;
   /** `table code` pairs already warned about. */
@@ -64,8 +63,7 @@ export class KclFleetWatch {
     this.passes += 1;
     if (!this.watching) {
       // A KCL 3.x fleet may join (or be rolled forward) after our start.
-      if (this.passes < this.nextIndexLook) return;
-      this.nextIndexLook = this.passes + RARE_LOOK_EVERY_PASSES;
+      if (this.passes % RARE_LOOK_EVERY_PASSES !== 0) return;
       try {
         this.watching = hasKclLeaseOwnerIndex(await this.o.describeLeaseTable(signal));
       } catch (err) {
