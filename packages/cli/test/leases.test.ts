@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { LeaseTable } from '@kinesis-kit/consumer';
 import { startMockServer, type MockServer } from '@kinesis-kit/mock';
@@ -6,6 +6,50 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../src/aws-clients.js';
 import { describeKclMigrationState, leasesCommand } from '../src/commands/leases.js';
 import { captureIo } from './io.js';
+
+/** A lease table with the index KCL 3.x creates (DynamoDBLeaseRefresher.createLeaseOwnerToLeaseKeyIndexIfNotExists). */
+async function createKcl3LeaseTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'leaseKey', AttributeType: 'S' },
+        { AttributeName: 'leaseOwner', AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'LeaseOwnerToLeaseKeyIndex',
+          KeySchema: [
+            { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+            { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    }),
+  );
+  await untilActive(dynamodb, tableName);
+}
+
+async function createTable(dynamodb: DynamoDBClient, tableName: string, keyAttribute: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: keyAttribute, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: keyAttribute, KeyType: 'HASH' }],
+    }),
+  );
+  await untilActive(dynamodb, tableName);
+}
+
+async function untilActive(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  while ((await dynamodb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 describe('kinesis-kit leases', () => {
   let server: MockServer;
@@ -88,27 +132,7 @@ describe('kinesis-kit leases', () => {
   it('says on stderr which mode a KCL 3.x fleet on the table runs (when the table has its index)', async () => {
     const dynamodb = new DynamoDBClient(server.clientConfig());
     try {
-      await dynamodb.send(
-        new CreateTableCommand({
-          TableName: 'kcl3-app',
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'leaseKey', AttributeType: 'S' },
-            { AttributeName: 'leaseOwner', AttributeType: 'S' },
-          ],
-          KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [
-            {
-              IndexName: 'LeaseOwnerToLeaseKeyIndex',
-              KeySchema: [
-                { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-                { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'KEYS_ONLY' },
-            },
-          ],
-        }),
-      );
+      await createKcl3LeaseTable(dynamodb, 'kcl3-app');
       await dynamodb.send(
         new PutItemCommand({
           TableName: 'kcl3-app',
@@ -117,16 +141,45 @@ describe('kinesis-kit leases', () => {
       );
       const io = captureIo();
       expect(await leasesCommand(['--app', 'kcl3-app', '--json', ...connection], io)).toBe(0);
-      expect(io.stderr()).toBe(
+      const state =
         'KCL 3.x fleet: CLIENT_VERSION_UPGRADE_FROM_2X (2.x-compatible, switches itself to 3.x mode about 10 minutes after no kinesis-kit worker holds a lease), ' +
-          'in kcl3-app, by java-1 at 2025-11-30T00:00:00.000Z\n',
-      );
+        'in kcl3-app, by java-1 at 2025-11-30T00:00:00.000Z';
+      expect(io.stderr()).toBe(`${state}; no worker running (no worker metrics in the last 60 s; none found)\n`);
       expect(io.stdout()).toBe('');
+
+      // A Java worker's metrics item (KCL 3.5 keeps them in the lease table): running, and not listed as a lease.
+      const lut = Math.floor(Date.now() / 1000) - 5;
+      await dynamodb.send(
+        new PutItemCommand({ TableName: 'kcl3-app', Item: { leaseKey: { S: 'java-1' }, entityType: { S: 'WORKER_METRIC_STATS' }, lut: { N: String(lut) } } }),
+      );
+      const running = captureIo();
+      expect(await leasesCommand(['--app', 'kcl3-app', '--json', ...connection], running)).toBe(0);
+      expect(running.stderr()).toBe(`${state}; 1 worker(s) running (worker metrics in the last 60 s)\n`);
+      expect(running.stdout()).toBe('');
 
       // Without the index (my-app), nothing is said.
       const plain = captureIo();
       await leasesCommand(['--app', 'my-app', '--json', ...connection], plain);
       expect(plain.stderr()).toBe('');
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
+  it('reads the worker metrics of a KCL 3.0-3.4 fleet from its WorkerMetricStats table', async () => {
+    const dynamodb = new DynamoDBClient(server.clientConfig());
+    try {
+      await createKcl3LeaseTable(dynamodb, 'kcl30-app');
+      await createTable(dynamodb, 'kcl30-app-CoordinatorState', 'key');
+      await createTable(dynamodb, 'kcl30-app-WorkerMetricStats', 'wid');
+      await dynamodb.send(new PutItemCommand({ TableName: 'kcl30-app-CoordinatorState', Item: { key: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_3X_WITH_ROLLBACK' } } }));
+      const lut = Math.floor(Date.now() / 1000) - 5;
+      for (const wid of ['java-1', 'java-2']) {
+        await dynamodb.send(new PutItemCommand({ TableName: 'kcl30-app-WorkerMetricStats', Item: { wid: { S: wid }, lut: { N: String(lut) } } }));
+      }
+      const io = captureIo();
+      expect(await leasesCommand(['--app', 'kcl30-app', '--json', ...connection], io)).toBe(0);
+      expect(io.stderr()).toMatch(/^KCL 3\.x fleet: CLIENT_VERSION_3X_WITH_ROLLBACK \(3\.x mode.*\), in kcl30-app-CoordinatorState; 2 worker\(s\) running \(worker metrics in the last 60 s\)\n$/);
     } finally {
       dynamodb.destroy();
     }
@@ -142,6 +195,11 @@ describe('kinesis-kit leases', () => {
     const state = { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x' as const, tableName: 'app' };
     expect(describeKclMigrationState({ state, missing: [], unreadable: denied })).toBe(
       'KCL 3.x fleet: CLIENT_VERSION_3X (3.x mode: do not run kinesis-kit workers beside its workers while they run), in app; could not read app-CoordinatorState (AccessDeniedException)',
+    );
+    // Stopped workers: when the last report was.
+    expect(describeKclMigrationState({ state, missing: [], unreadable: [] }, { live: 0, lastReportAt: Date.UTC(2026, 10, 30) })).toBe(
+      'KCL 3.x fleet: CLIENT_VERSION_3X (3.x mode: do not run kinesis-kit workers beside its workers while they run), in app; ' +
+        'no worker running (no worker metrics in the last 60 s; last at 2026-11-30T00:00:00.000Z)',
     );
   });
 

@@ -30,6 +30,17 @@ export {
   type KclMigrationState,
   type KclMigrationStateRead,
 } from './leases/kcl-migration-state.js';
+export {
+  KCL_WORKER_ACTIVE_MILLIS,
+  KCL_WORKER_METRICS_ENTITY_TYPE,
+  kclWorkerLiveness,
+  kclWorkerMetricsTableName,
+  kclWorkerReportOf,
+  readKclWorkerMetricsTable,
+  type KclWorkerLiveness,
+  type KclWorkerMetricsTableRead,
+  type KclWorkerReport,
+} from './leases/kcl-worker-metrics.js';
 export { formatLeaseKey, isStreamIdentifier, parseLeaseKey, type LeaseKeyParts } from './leases/lease-key.js';
 export { copyLease, type Lease, type NewLease } from './leases/lease.js';
 export {

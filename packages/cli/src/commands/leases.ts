@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { isSentinel } from '@kinesis-kit/aggregation';
 import {
@@ -6,11 +7,17 @@ import {
   findLeaseProblems,
   hasKclLeaseOwnerIndex,
   kclCoordinatorStateTableName,
+  kclWorkerLiveness,
+  kclWorkerMetricsTableName,
+  kclWorkerReportOf,
+  KCL_WORKER_ACTIVE_MILLIS,
   LeaseTable,
   planLeaseRepair,
   readKclMigrationState,
+  readKclWorkerMetricsTable,
   type CheckpointResetPosition,
   type KclMigrationStateRead,
+  type KclWorkerLiveness,
   type Lease,
   type LeaseItem,
 } from '@kinesis-kit/consumer';
@@ -107,12 +114,8 @@ export async function leasesCommand(argv: string[], io: CommandIo): Promise<numb
     const table = new LeaseTable({ client: clients.dynamodb, tableName, createTableIfMissing: false });
     const description = await table.describe(io.signal);
     if (!description) throw new CliError(`lease table "${tableName}" not found (is --app the KCL application name?)`);
-    if (hasKclLeaseOwnerIndex(description)) {
-      const coordinatorStateTableName = kclCoordinatorStateTableName(values.app ?? tableName);
-      const read = await readKclMigrationState(clients.dynamodb, { leaseTableName: tableName, coordinatorStateTableName }, { signal: io.signal });
-      io.err(`${describeKclMigrationState(read)}\n`);
-    }
     let items = await table.scanItems({ signal: io.signal });
+    if (hasKclLeaseOwnerIndex(description)) io.err(`${await describeKclFleet(clients.dynamodb, tableName, values.app ?? tableName, items, io.signal)}\n`);
     if (values.repair && (await repair(table, items, resetTo, io)) > 0) items = await table.scanItems({ signal: io.signal });
     const leases = items.flatMap((item) => {
       const decoded = decodeLeaseItem(item);
@@ -145,14 +148,51 @@ const KCL_MODE_MEANING = {
   unknown: 'a state this version does not know',
 } as const;
 
+/**
+ * The KCL 3.x fleet whose index the lease table has: its migration state and, in the modes whose
+ * workers publish worker metrics, whether they run (the lease table's metrics items, or the
+ * WorkerMetricStats table's when the state is in the CoordinatorState table).
+ */
+async function describeKclFleet(
+  client: DynamoDBClient,
+  leaseTableName: string,
+  applicationName: string,
+  items: readonly LeaseItem[],
+  signal: AbortSignal,
+): Promise<string> {
+  const read = await readKclMigrationState(client, { leaseTableName, coordinatorStateTableName: kclCoordinatorStateTableName(applicationName) }, { signal });
+  const mode = read.state?.mode;
+  if (read.state === undefined || (mode !== 'kcl-3x' && mode !== 'upgrading-from-2x')) return describeKclMigrationState(read);
+  const reports = items.flatMap((item) => kclWorkerReportOf(item) ?? []);
+  const unreadable = [...read.unreadable];
+  if (read.state.tableName !== leaseTableName) {
+    const metricsTableName = kclWorkerMetricsTableName(applicationName);
+    const metrics = await readKclWorkerMetricsTable(client, metricsTableName, { signal });
+    if ('reports' in metrics) reports.push(...metrics.reports);
+    else if ('unreadable' in metrics) unreadable.push({ tableName: metricsTableName, code: metrics.unreadable });
+  }
+  const liveness = kclWorkerLiveness(reports, Date.now());
+  // With a table unread, "none running" is not known; a running worker seen elsewhere is.
+  const known = unreadable.length === read.unreadable.length || liveness.live > 0;
+  return describeKclMigrationState({ ...read, unreadable }, known ? liveness : undefined);
+}
+
 /** One line on stderr about the KCL 3.x fleet whose index the table has. */
-export function describeKclMigrationState({ state, unreadable }: KclMigrationStateRead): string {
+export function describeKclMigrationState({ state, unreadable }: KclMigrationStateRead, liveness?: KclWorkerLiveness): string {
   const denied = unreadable.map((u) => `${u.tableName} (${u.code ?? 'unreadable'})`).join(', ');
   const notRead = denied ? `; could not read ${denied}` : '';
   if (state === undefined) return `KCL 3.x index on the table, no migration state found${notRead}`;
   const by = state.modifiedBy === undefined ? '' : `, by ${state.modifiedBy}`;
   const at = state.modifiedAt === undefined ? '' : ` at ${new Date(state.modifiedAt).toISOString()}`;
-  return `KCL 3.x fleet: ${state.clientVersion} (${KCL_MODE_MEANING[state.mode]}), in ${state.tableName}${by}${at}${notRead}`;
+  return `KCL 3.x fleet: ${state.clientVersion} (${KCL_MODE_MEANING[state.mode]}), in ${state.tableName}${by}${at}${describeLiveness(liveness)}${notRead}`;
+}
+
+function describeLiveness(liveness: KclWorkerLiveness | undefined): string {
+  if (liveness === undefined) return '';
+  const window = `in the last ${KCL_WORKER_ACTIVE_MILLIS / 1000} s`;
+  if (liveness.live > 0) return `; ${liveness.live} worker(s) running (worker metrics ${window})`;
+  const last = liveness.lastReportAt === undefined ? 'none found' : `last at ${new Date(liveness.lastReportAt).toISOString()}`;
+  return `; no worker running (no worker metrics ${window}; ${last})`;
 }
 
 function resetPosition(value: string | undefined): CheckpointResetPosition {

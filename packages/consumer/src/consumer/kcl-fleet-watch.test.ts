@@ -1,9 +1,10 @@
-import { DynamoDBClient, GetItemCommand, ResourceNotFoundException, type TableDescription } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, ResourceNotFoundException, ScanCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
 import { ManualClock } from '@kinesis-kit/core';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { capturingLogger } from '../capturing-logger.test-helpers.js';
 import type { KclMigrationStateEvent } from './events.js';
+import type { KclWorkerReport } from '../leases/kcl-worker-metrics.js';
 import { KclFleetWatch } from './kcl-fleet-watch.js';
 
 /**
@@ -13,6 +14,8 @@ import { KclFleetWatch } from './kcl-fleet-watch.js';
 const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 const dynamo = mockClient(client);
 afterEach(() => dynamo.reset());
+// Whatever a test does not set: an empty WorkerMetricStats table.
+beforeEach(() => dynamo.on(ScanCommand).resolves({ Items: [] }));
 
 const WITH_INDEX: TableDescription = { TableName: 'app', GlobalSecondaryIndexes: [{ IndexName: 'LeaseOwnerToLeaseKeyIndex' }] };
 const WITHOUT_INDEX: TableDescription = { TableName: 'app' };
@@ -22,8 +25,8 @@ function awsError(name: string): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } });
 }
 
-function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }) {
-  const { logger, warnings } = capturingLogger();
+function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }, leaseTableReports: KclWorkerReport[] | undefined = undefined) {
+  const { logger, warnings, infos } = capturingLogger();
   const events: KclMigrationStateEvent[] = [];
   const described = { count: 0 };
   const watch = new KclFleetWatch({
@@ -34,14 +37,17 @@ function watchOf(table: { current: TableDescription } = { current: WITH_INDEX })
       described.count += 1;
       return Promise.resolve(table.current);
     },
-    clock: new ManualClock(),
+    leaseTableWorkerReports: () => leaseTableReports,
+    clock,
     random: () => 0,
     logger,
     emit: (e) => events.push(e),
   });
-  return { watch, warnings, events, described };
+  return { watch, warnings, infos, events, described };
 }
 
+const clock = new ManualClock({ wallStart: 1_764_000_000_000 });
+const tablesScanned = (): (string | undefined)[] => dynamo.commandCalls(ScanCommand).map((c) => c.args[0].input.TableName);
 const tablesRead = (): (string | undefined)[] => dynamo.commandCalls(GetItemCommand).map((c) => c.args[0].input.TableName);
 
 describe('KclFleetWatch', () => {
@@ -107,5 +113,67 @@ describe('KclFleetWatch', () => {
     stopped.abort();
     await watch.recheck(stopped.signal);
     expect(tablesRead()).toEqual([]);
+  });
+  it('a forbidden WorkerMetricStats table: warned once, the fleet reported as not known to be stopped, looked at every 10th pass', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
+    dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(awsError('AccessDeniedException'));
+    const { watch, warnings, events } = watchOf(undefined, []);
+    await watch.checkAtStart(WITH_INDEX, live());
+    for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
+    expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
+    expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState' }]);
+    expect(warnings).toEqual([
+      'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
+      expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. While its workers run/),
+    ]);
+  });
+
+  it('counts a worker as running while its last report is at most 60 s old, as the KCL does', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' } } });
+    const reports: KclWorkerReport[] = [{ workerId: 'java-1', reportedAt: clock.now() - 30_000 }];
+    const { watch, warnings, infos, events } = watchOf(undefined, reports);
+    await watch.checkAtStart(WITH_INDEX, live());
+    await clock.advance(30_000); // 60 s old: still running
+    await watch.recheck(live());
+    await clock.advance(1_000);
+    await watch.recheck(live());
+    expect(events.map((e) => e.liveKclWorkers)).toEqual([1, 0]);
+    expect(events[1]).toEqual({ clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: 'app', liveKclWorkers: 0, lastKclWorkerReportAt: reports[0]!.reportedAt });
+    expect(warnings).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode share this lease table\. 1 of its workers reported/)]);
+    expect(infos).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode used this lease table; none of its workers has reported/)]);
+    // The lease-table layout: no WorkerMetricStats table is read.
+    expect(tablesScanned()).toEqual([]);
+  });
+  it('a missing WorkerMetricStats table (a KCL 3.5 fleet reports into the lease table): the lease table decides, the table looked at every 10th pass', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
+    dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
+    const { watch, warnings, infos, events } = watchOf(undefined, [{ workerId: 'java-1', reportedAt: clock.now() - 3_600_000 }]);
+    await watch.checkAtStart(WITH_INDEX, live());
+    for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
+    expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
+    expect(events).toEqual([
+      { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState', liveKclWorkers: 0, lastKclWorkerReportAt: clock.now() - 3_600_000 },
+    ]);
+    expect(warnings).toEqual([]);
+    expect(infos).toEqual([expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode; none of its workers has reported/)]);
+  });
+  it('a liveness read that fails after a good one reports nothing new (what was reported stands)', async () => {
+    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
+    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
+    dynamo
+      .on(ScanCommand, { TableName: 'app-WorkerMetricStats' })
+      .resolvesOnce({ Items: [{ wid: { S: 'java-1' }, lut: { N: String(Math.floor(clock.now() / 1000)) } }] })
+      .rejects(awsError('AccessDeniedException'));
+    const { watch, warnings, events } = watchOf(undefined, []);
+    await watch.checkAtStart(WITH_INDEX, live());
+    await watch.recheck(live());
+    expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. 1 of its workers reported/),
+      'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
+    ]);
   });
 });

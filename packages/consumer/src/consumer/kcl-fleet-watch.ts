@@ -5,8 +5,17 @@ import {
   KCL_LEASE_OWNER_INDEX,
   kclCoordinatorStateTableName,
   readKclMigrationState,
+  type KclMigrationState,
   type KclMigrationStateRead,
 } from '../leases/kcl-migration-state.js';
+import {
+  KCL_WORKER_ACTIVE_MILLIS,
+  kclWorkerLiveness,
+  kclWorkerMetricsTableName,
+  readKclWorkerMetricsTable,
+  type KclWorkerLiveness,
+  type KclWorkerReport,
+} from '../leases/kcl-worker-metrics.js';
 import type { KclMigrationStateEvent } from './events.js';
 
 export interface KclFleetWatchOptions {
@@ -15,6 +24,8 @@ export interface KclFleetWatchOptions {
   leaseTableName: string;
   /** DescribeTable of the lease table (undefined when it is gone). */
   describeLeaseTable: (signal: AbortSignal) => Promise<TableDescription | undefined>;
+  /** The KCL worker-metrics items the latest lease-table scan saw (LeaseTable.kclWorkerReports). */
+  leaseTableWorkerReports: () => readonly KclWorkerReport[] | undefined;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -23,11 +34,15 @@ export interface KclFleetWatchOptions {
 
 /**
  * Passes between looks at what is rarely there: the KCL 3.x index while it is absent (a
- * DescribeTable), and a CoordinatorState table found missing or forbidden (the KCL itself looks for
- * that table once, at start-up; under an IAM policy for the lease table only, every read of it
- * would be a denied request in CloudTrail). At the default shard sync interval, every 10 minutes.
+ * DescribeTable), and a CoordinatorState or WorkerMetricStats table found missing or forbidden
+ * (the KCL itself looks for the first once, at start-up; under an IAM policy for the lease table
+ * only, every read of them would be a denied request in CloudTrail). At the default shard sync
+ * interval, every 10 minutes.
  */
 const RARE_LOOK_EVERY_PASSES = 10;
+
+/** Whether the fleet's Java workers run, by their worker metrics. */
+type FleetRunning = 'running' | 'stopped' | 'unknown';
 
 /**
  * Watches for a KCL 3.x fleet on the lease table, and says so when the algorithm it runs is one
@@ -38,14 +53,20 @@ const RARE_LOOK_EVERY_PASSES = 10;
  *
  * The migration item is read only while the lease table has the index those KCL 3.x modes create:
  * at start, then after every timed shard sync pass (the KCL's own workers look once a minute).
- * Reported (event and log) at start and whenever `cv` changes. Advisory: a failed read is logged,
- * never fails the consumer.
+ * In those two modes the Java workers publish worker metrics, which tell a running fleet from a
+ * stopped one (the item outlives the fleet): in the lease table, seen by its scans at no extra
+ * cost, or in the WorkerMetricStats table of the older layout (a Scan of one small item per
+ * worker). Reported (event and log) at start and whenever `cv` changes or the fleet starts or
+ * stops running. Advisory: a failed read is logged, never fails the consumer.
  */
 export class KclFleetWatch {
   private watching = false;
   private passes = 0;
   private coordinatorStateSkippedUntil = 0;
-  private reported: string | undefined;
+  private workerMetricsTableSkippedUntil = 0;
+  private workerMetricsTableUnreadable = false;
+  /** `cv` and whether its workers ran, as last reported. */
+  private reported: { clientVersion: string; running: FleetRunning } | undefined;
   /** `table code` pairs already warned about. */
   private readonly warnedUnreadable = new Set<string>();
 
@@ -93,26 +114,68 @@ export class KclFleetWatch {
     const { state, missing, unreadable } = read;
     const forbidden = unreadable.some((u) => u.tableName === coordinatorStateTableName && u.code === 'AccessDeniedException');
     if (missing.includes(coordinatorStateTableName) || forbidden) this.coordinatorStateSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
-    this.warnUnreadable(unreadable, state === undefined);
-    if (state === undefined || state.clientVersion === this.reported) return;
+    this.warnUnreadable(
+      unreadable,
+      state === undefined
+        ? 'the lease table has the index KCL 3.x creates, but its migration state could not be read; if a KCL 3.x fleet in 3.x mode shares this table, this worker does not mix with it'
+        : 'a table that may hold the KCL 3.x migration state could not be read; the state reported comes from the other one',
+    );
+    if (state === undefined) return;
+    const liveness = state.mode === 'kcl-3x' || state.mode === 'upgrading-from-2x' ? await this.readLiveness(state, signal) : undefined;
+    const running: FleetRunning = liveness === undefined ? 'unknown' : liveness.live > 0 ? 'running' : 'stopped';
     const previous = this.reported;
-    this.reported = state.clientVersion;
-    const event: KclMigrationStateEvent = { ...state, ...(previous !== undefined ? { previousClientVersion: previous } : {}) };
+    const sameVersion = previous?.clientVersion === state.clientVersion;
+    // A read that fails once does not undo what was reported.
+    if (sameVersion && (running === previous.running || running === 'unknown')) return;
+    this.reported = { clientVersion: state.clientVersion, running };
+    const event: KclMigrationStateEvent = {
+      ...state,
+      ...(liveness !== undefined ? { liveKclWorkers: liveness.live } : {}),
+      ...(liveness?.lastReportAt !== undefined ? { lastKclWorkerReportAt: liveness.lastReportAt } : {}),
+      ...(previous !== undefined && !sameVersion ? { previousClientVersion: previous.clientVersion } : {}),
+    };
     this.report(event, unreadable);
   }
 
+  /**
+   * Whether the fleet's Java workers run, from their worker metrics: the lease table's (from the
+   * latest scan) and, when the migration item is in the CoordinatorState table (the older layout),
+   * the WorkerMetricStats table's. Undefined when unknown: no lease-table scan yet, or that table
+   * unreadable, unless a running worker was seen anyway.
+   */
+  private async readLiveness(state: KclMigrationState, signal: AbortSignal): Promise<KclWorkerLiveness | undefined> {
+    const { o } = this;
+    const inLeaseTable = o.leaseTableWorkerReports();
+    const reports = [...(inLeaseTable ?? [])];
+    if (state.tableName !== o.leaseTableName && this.passes >= this.workerMetricsTableSkippedUntil) {
+      const tableName = kclWorkerMetricsTableName(o.applicationName);
+      const read = await readKclWorkerMetricsTable(o.client, tableName, { signal, clock: o.clock, random: o.random, logger: o.logger });
+      this.workerMetricsTableUnreadable = 'unreadable' in read;
+      if ('reports' in read) {
+        reports.push(...read.reports);
+      } else {
+        // Missing: a KCL 3.5 fleet that reports into the lease table.
+        this.workerMetricsTableSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
+        if ('unreadable' in read) {
+          this.warnUnreadable(
+            [{ tableName, code: read.unreadable }],
+            'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
+          );
+        }
+      }
+    }
+    const liveness = kclWorkerLiveness(reports, o.clock.now());
+    const known = inLeaseTable !== undefined && !(state.tableName !== o.leaseTableName && this.workerMetricsTableUnreadable);
+    return known || liveness.live > 0 ? liveness : undefined;
+  }
+
   /** Once per table and error code. */
-  private warnUnreadable(unreadable: KclMigrationStateRead['unreadable'], stateUnknown: boolean): void {
+  private warnUnreadable(unreadable: KclMigrationStateRead['unreadable'], message: string): void {
     for (const u of unreadable) {
       const key = `${u.tableName} ${u.code ?? ''}`;
       if (this.warnedUnreadable.has(key)) continue;
       this.warnedUnreadable.add(key);
-      this.o.logger.warn(
-        { ...u, index: KCL_LEASE_OWNER_INDEX },
-        stateUnknown
-          ? 'the lease table has the index KCL 3.x creates, but its migration state could not be read; if a KCL 3.x fleet in 3.x mode shares this table, this worker does not mix with it'
-          : 'a table that may hold the KCL 3.x migration state could not be read; the state reported comes from the other one',
-      );
+      this.o.logger.warn({ ...u, index: KCL_LEASE_OWNER_INDEX }, message);
     }
   }
 
@@ -121,19 +184,34 @@ export class KclFleetWatch {
     const fields = { ...event, ...(unreadable.length > 0 ? { unreadable } : {}) };
     // The KCL's migration tool of 3.5 edits the item in the lease table, the one of 3.0-3.4 the CoordinatorState table.
     const tool = event.tableName === this.o.leaseTableName ? 'the KCL 3.5+ migration tool' : 'the KCL 3.0-3.4 migration tool';
+    const live = event.liveKclWorkers;
+    const running = live === undefined ? '' : `${live} of its workers reported KCL worker metrics in the last ${KCL_WORKER_ACTIVE_MILLIS / 1000} s. `;
+    const stopped = `none of its workers has reported KCL worker metrics in the last ${KCL_WORKER_ACTIVE_MILLIS / 1000} s, so none runs`;
     switch (event.mode) {
       case 'kcl-3x':
+        if (live === 0) {
+          logger.info(fields, `a KCL 3.x fleet ran this lease table in 3.x mode; ${stopped}: this worker takes its leases over (reported again if its workers start)`);
+          break;
+        }
         logger.warn(
           fields,
-          'a KCL 3.x fleet ran this lease table in 3.x mode: while its workers run, they and this worker do not share leases well ' +
-            '(its leader gives new and expired leases only to KCL workers; this worker steals from them without a handoff, so some records are processed twice). ' +
+          `a KCL 3.x fleet ran this lease table in 3.x mode. ${running}While its workers run, they and this worker do not share leases well ` +
+            '(its leader gives new and expired leases only to KCL workers; this worker steals from them without a handoff, so some records are processed again). ' +
             `Stop the Java workers, or roll them back to 2.x with ${tool} (possible from CLIENT_VERSION_3X_WITH_ROLLBACK only)`,
         );
         break;
       case 'upgrading-from-2x':
+        if (live === 0) {
+          logger.info(
+            fields,
+            `KCL 3.x workers in 2.x-compatible mode used this lease table; ${stopped}. Started again, they would switch themselves to 3.x mode ` +
+              `about 10 minutes after no kinesis-kit worker holds a lease (reported again if they start)`,
+          );
+          break;
+        }
         logger.warn(
           fields,
-          'KCL 3.x workers in 2.x-compatible mode share this lease table: they switch themselves to 3.x mode about 10 minutes after no ' +
+          `KCL 3.x workers in 2.x-compatible mode share this lease table. ${running}They switch themselves to 3.x mode about 10 minutes after no ` +
             'kinesis-kit worker holds a lease (every lease owner must publish KCL worker metrics, and we never do). For a lasting mixed fleet, ' +
             `roll them back to CLIENT_VERSION_2X with ${tool}`,
         );

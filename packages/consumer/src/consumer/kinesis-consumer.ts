@@ -103,6 +103,7 @@ export class KinesisConsumer {
       applicationName: o.applicationName,
       leaseTableName: o.tableName,
       describeLeaseTable: (signal) => this.coordinator.table.describe(signal),
+      leaseTableWorkerReports: () => this.coordinator.table.kclWorkerReports,
       clock: o.clock,
       random: o.random,
       logger: this.logger,

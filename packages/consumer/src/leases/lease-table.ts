@@ -17,6 +17,7 @@ import { awsCodeOf, callDynamoDb, isConditionalCheckFailed, isResourceNotFound, 
 import type { Lease, NewLease } from './lease.js';
 import { decodeLeaseItem, encodeNewLease, LeaseAttribute as A, type LeaseItem } from './lease-serializer.js';
 import type { LeaseRepair } from './lease-table-check.js';
+import { kclWorkerReportOf, type KclWorkerReport } from './kcl-worker-metrics.js';
 import type { LeaseTableBillingMode } from './options.js';
 
 export interface LeaseTableOptions {
@@ -63,6 +64,7 @@ export class LeaseTable {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly ctx: CallContext;
+  private lastKclWorkerReports: KclWorkerReport[] | undefined;
   private readonly options: Required<Omit<LeaseTableOptions, 'scanPageSize' | 'onRetry' | 'client' | 'tableName'>> & {
     scanPageSize: number | undefined;
   };
@@ -190,14 +192,33 @@ export class LeaseTable {
 
   // ---------------------------------------------------------------- reads
 
-  /** Every lease in the table (paginated Scan); items that are not leases are skipped. */
+  /**
+   * Every lease in the table (paginated Scan); items that are not leases are skipped. The KCL 3.x
+   * worker-metrics items among them are kept as `kclWorkerReports`.
+   */
   async listLeases(options: CallOptions = {}): Promise<Lease[]> {
     const leases: Lease[] = [];
+    const reports: KclWorkerReport[] = [];
     for (const item of await this.scanItems(options)) {
       const lease = this.decode(item);
-      if (lease) leases.push(lease);
+      if (lease) {
+        leases.push(lease);
+        continue;
+      }
+      const report = kclWorkerReportOf(item);
+      if (report) reports.push(report);
     }
+    this.lastKclWorkerReports = reports;
     return leases;
+  }
+
+  /**
+   * The KCL 3.x worker-metrics items (KCL 3.5 single-table layout) seen by the latest listLeases,
+   * undefined before the first: lets the fleet watch tell a running Java fleet from a stopped one
+   * without a Scan of its own.
+   */
+  get kclWorkerReports(): readonly KclWorkerReport[] | undefined {
+    return this.lastKclWorkerReports;
   }
 
   /** Every item of the table as stored (paginated Scan), leases or not, readable or not. */

@@ -1,4 +1,4 @@
-import { CreateTableCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DescribeTableCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, leakedResources, type Logger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
@@ -8,8 +8,10 @@ import { createStream, FAST_LEASES, produce, until, useBackendPerTest, type Back
 /**
  * A KCL 3.x fleet records the lease algorithm it runs in a `Migration3.0` item (lease table in the
  * 3.5 single-table layout, else `<app>-CoordinatorState`), and creates the LeaseOwnerToLeaseKeyIndex
- * on the lease table in the modes that do not mix with our 2.x protocol. The consumer reports that
- * state (event + warning) at start and when it changes; it never looks without the index.
+ * on the lease table in the modes that do not mix with our 2.x protocol; in those modes its workers
+ * publish worker metrics (`lut`, epoch seconds, every 30 s). The consumer reports the state (event,
+ * and a warning while Java workers run) at start and when it changes or the workers start or stop;
+ * it never looks without the index.
  */
 const APP = 'kcl3-app';
 type Item = Record<string, AttributeValue>;
@@ -43,6 +45,19 @@ async function createLeaseTable(dynamoDb: DynamoDBClient, withKclIndex: boolean)
   );
 }
 
+/** One of the KCL 3.0-3.4 layout's tables (CoordinatorState, WorkerMetricStats), ACTIVE. */
+async function createKclTable(dynamoDb: DynamoDBClient, tableName: string, keyAttribute: string): Promise<void> {
+  await dynamoDb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: keyAttribute, AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: keyAttribute, KeyType: 'HASH' }],
+    }),
+  );
+  await until(async () => (await dynamoDb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus === 'ACTIVE', `${tableName} active`);
+}
+
 /** The migration item as KCL 3.5 writes it into the lease table (single-table layout). */
 function migrationItem(clientVersion: string, modifiedAt: number): Item {
   return {
@@ -52,6 +67,17 @@ function migrationItem(clientVersion: string, modifiedAt: number): Item {
     mb: { S: 'java-worker-1' },
     mts: { N: String(modifiedAt) },
     h: { L: [] },
+  };
+}
+
+/** A KCL 3.5 worker's metrics item in the lease table, last reported `ageSeconds` ago. */
+function workerMetricsItem(workerId: string, ageSeconds: number): Item {
+  return {
+    leaseKey: { S: workerId },
+    entityType: { S: 'WORKER_METRIC_STATS' },
+    lut: { N: String(Math.floor(Date.now() / 1000) - ageSeconds) },
+    sts: { M: {} },
+    opr: { M: {} },
   };
 }
 
@@ -100,8 +126,13 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     );
   }
 
-  it('reports a 3.x-mode fleet at start (event and warning) and still consumes', async () => {
-    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1732950000000)]);
+  it('reports a running 3.x-mode fleet at start (event and warning) and still consumes', async () => {
+    const backend = await setUp(true, [
+      migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1732950000000),
+      workerMetricsItem('java-worker-1', 5),
+      workerMetricsItem('java-worker-2', 20),
+      workerMetricsItem('java-worker-gone', 3600),
+    ]);
     const reads = countMigrationReads(backend.dynamoDb);
     const { logger, warnings } = capturingLogger();
     const delivered = { count: 0 };
@@ -112,11 +143,20 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     });
     await consumer.start();
     expect(events).toEqual([
-      { clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', mode: 'kcl-3x', tableName: APP, modifiedBy: 'java-worker-1', modifiedAt: 1732950000000 },
+      {
+        clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK',
+        mode: 'kcl-3x',
+        tableName: APP,
+        modifiedBy: 'java-worker-1',
+        modifiedAt: 1732950000000,
+        liveKclWorkers: 2,
+        lastKclWorkerReportAt: expect.any(Number) as number,
+      },
     ]);
+    expect(Date.now() - events[0]!.lastKclWorkerReportAt!).toBeLessThan(60_000);
     // The CoordinatorState table (missing here) and the lease table.
     expect(reads.count).toBe(2);
-    expect(warnings.filter((w) => w.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode'))).toHaveLength(1);
+    expect(warnings.filter((w) => w.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode. 2 of its workers reported'))).toHaveLength(1);
     await until(() => delivered.count === 20, 'every record delivered');
     // Read again after each timed shard sync pass (the lease table; the missing table every 10th pass), reported once.
     await until(() => reads.count >= 5, 'three more reads');
@@ -125,7 +165,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
   });
 
   it('reports the switch when the fleet flips to 3.x mode while running (read at each shard sync pass)', async () => {
-    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1732950000000)]);
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_UPGRADE_FROM_2X', 1732950000000), workerMetricsItem('java-worker-1', 0)]);
     const { logger, warnings } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
     await consumer.start();
@@ -139,25 +179,54 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
       modifiedBy: 'java-worker-1',
       modifiedAt: 1732950600000,
       previousClientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X',
+      liveKclWorkers: 1,
+      lastKclWorkerReportAt: expect.any(Number) as number,
     });
+  });
+
+  it('a stopped fleet (no worker metrics in the last 60 s) is reported without a warning; its workers starting and stopping again are reported', async () => {
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1), workerMetricsItem('java-worker-1', 600)]);
+    const { logger, warnings, infos } = capturingLogger();
+    const consumer = consumerOf(backend, logger, { count: 0 });
+    const events: KclMigrationStateEvent[] = [];
+    consumer.on('kclMigrationState', (e) => {
+      events.push(e);
+    });
+    await consumer.start();
+    const lastReportAt = (Math.floor(Date.now() / 1000) - 600) * 1000;
+    expect(events).toEqual([
+      expect.objectContaining({ clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', liveKclWorkers: 0, lastKclWorkerReportAt: expect.closeTo(lastReportAt, -4) as number }),
+    ]);
+    expect(warnings).toEqual([]);
+    expect(infos.filter((m) => m.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode; none of its workers has reported'))).toHaveLength(1);
+
+    // A Java worker starts: its first report reaches the lease table.
+    await backend.dynamoDb.send(new PutItemCommand({ TableName: APP, Item: workerMetricsItem('java-worker-3', 0) }));
+    await until(() => events.length === 2, 'the running fleet reported');
+    expect(events[1]).toEqual(expect.objectContaining({ clientVersion: 'CLIENT_VERSION_3X_WITH_ROLLBACK', liveKclWorkers: 1 }));
+    expect(events[1]).not.toHaveProperty('previousClientVersion');
+    expect(warnings.filter((w) => w.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode. 1 of its workers reported'))).toHaveLength(1);
+
+    // It stops (here its item goes; a stopped worker's item just ages past 60 s).
+    await backend.dynamoDb.send(new DeleteItemCommand({ TableName: APP, Key: { leaseKey: { S: 'java-worker-3' } } }));
+    await until(() => events.length === 3, 'the stopped fleet reported');
+    expect(events[2]).toEqual(expect.objectContaining({ liveKclWorkers: 0 }));
+    expect(warnings).toHaveLength(1);
   });
 
   it("takes the CoordinatorState table's item (KCL 3.0-3.4) over the lease table's, as the KCL does", async () => {
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_2X', 1)]);
-    await backend.dynamoDb.send(
-      new CreateTableCommand({
-        TableName: `${APP}-CoordinatorState`,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
-      }),
-    );
+    await createKclTable(backend.dynamoDb, `${APP}-CoordinatorState`, 'key');
     await backend.dynamoDb.send(
       new PutItemCommand({
         TableName: `${APP}-CoordinatorState`,
         Item: { key: { S: 'Migration3.0' }, cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' }, mb: { S: 'java-worker-2' }, mts: { N: '5' } },
       }),
     );
+    // That layout's worker metrics live in their own table, keyed by worker id.
+    await createKclTable(backend.dynamoDb, `${APP}-WorkerMetricStats`, 'wid');
+    const lut = Math.floor(Date.now() / 1000) - 10;
+    await backend.dynamoDb.send(new PutItemCommand({ TableName: `${APP}-WorkerMetricStats`, Item: { wid: { S: 'java-worker-2' }, lut: { N: String(lut) } } }));
     const consumer = consumerOf(backend, capturingLogger().logger, { count: 0 });
     const events: KclMigrationStateEvent[] = [];
     consumer.on('kclMigrationState', (e) => {
@@ -165,7 +234,15 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     });
     await consumer.start();
     expect(events).toEqual([
-      { clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: `${APP}-CoordinatorState`, modifiedBy: 'java-worker-2', modifiedAt: 5 },
+      {
+        clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X',
+        mode: 'upgrading-from-2x',
+        tableName: `${APP}-CoordinatorState`,
+        modifiedBy: 'java-worker-2',
+        modifiedAt: 5,
+        liveKclWorkers: 1,
+        lastKclWorkerReportAt: lut * 1000,
+      },
     ]);
   });
 

@@ -1,0 +1,109 @@
+import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isAbortError, silentLogger, systemClock } from '@kinesis-kit/core';
+import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
+
+/**
+ * KCL 3.x workers in 3.x mode and in the 2.x-compatible upgrade mode publish worker metrics every
+ * 30 s: one item per worker whose `lut` is the wall time of its last report, in epoch seconds. The
+ * items live in the lease table (KCL 3.5 single-table layout: `entityType = WORKER_METRIC_STATS`,
+ * `leaseKey` = the worker id) or in `<applicationName>-WorkerMetricStats` (KCL 3.0–3.4, and 3.5
+ * until its table migration completes; key `wid`). KCL 2.x workers, 3.x workers rolled back to
+ * 2.x, and kinesis-kit publish none. The KCL itself counts a worker as active while its `lut` is
+ * at most 60 s old; so do we, to tell a running Java fleet from a stopped one.
+ */
+export const KCL_WORKER_METRICS_ENTITY_TYPE = 'WORKER_METRIC_STATS';
+
+/** The KCL's "active worker metrics" window: twice its 30 s reporting period. */
+export const KCL_WORKER_ACTIVE_MILLIS = 60_000;
+
+/** One worker's last metrics report. */
+export interface KclWorkerReport {
+  workerId: string;
+  /** `lut` in epoch milliseconds. */
+  reportedAt: number;
+}
+
+/** What the KCL workers' reports say at a given time. */
+export interface KclWorkerLiveness {
+  /** Workers whose last report is at most KCL_WORKER_ACTIVE_MILLIS old. */
+  live: number;
+  /** The newest report, epoch milliseconds; absent when there is none. */
+  lastReportAt?: number;
+}
+
+/** Where KCL 3.0–3.4 (and 3.5 until its table migration completes) keep worker metrics, unless configured otherwise (not supported here). */
+export function kclWorkerMetricsTableName(applicationName: string): string {
+  return `${applicationName}-WorkerMetricStats`;
+}
+
+/**
+ * The report in a worker-metrics item: a lease-table item of `entityType` WORKER_METRIC_STATS
+ * (keyed `leaseKey`) or an item of the WorkerMetricStats table (keyed `wid`); undefined for any
+ * other item (a lease has no `entityType` or `LEASE`, and no `wid`), or one without a numeric `lut`.
+ */
+export function kclWorkerReportOf(item: Record<string, AttributeValue>): KclWorkerReport | undefined {
+  const entityType = item.entityType?.S;
+  // KCL 3.5 writes entityType into both layouts; 3.0-3.4 wrote none into the WorkerMetricStats table.
+  if (entityType !== undefined && entityType !== KCL_WORKER_METRICS_ENTITY_TYPE) return undefined;
+  const workerId = item.leaseKey?.S ?? item.wid?.S;
+  const seconds = Number(item.lut?.N);
+  if (workerId === undefined || item.lut?.N === undefined || !Number.isFinite(seconds)) return undefined;
+  return { workerId, reportedAt: seconds * 1000 };
+}
+
+export function kclWorkerLiveness(reports: readonly KclWorkerReport[], now: number): KclWorkerLiveness {
+  let live = 0;
+  let lastReportAt: number | undefined;
+  for (const { reportedAt } of reports) {
+    if (now - reportedAt <= KCL_WORKER_ACTIVE_MILLIS) live++;
+    if (lastReportAt === undefined || reportedAt > lastReportAt) lastReportAt = reportedAt;
+  }
+  return lastReportAt === undefined ? { live } : { live, lastReportAt };
+}
+
+export type KclWorkerMetricsTableRead =
+  | { reports: KclWorkerReport[] }
+  | { missing: true }
+  | { unreadable: string | undefined };
+
+/**
+ * Scans a WorkerMetricStats table (one small item per KCL worker; only `wid` and `lut` are read).
+ * A missing table or one that cannot be read is reported, never thrown; only an abort is thrown.
+ */
+export async function readKclWorkerMetricsTable(
+  client: DynamoDBClient,
+  tableName: string,
+  options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> = {},
+): Promise<KclWorkerMetricsTableRead> {
+  const ctx = { clock: options.clock ?? systemClock, random: options.random ?? Math.random, logger: options.logger ?? silentLogger, tableName };
+  const reports: KclWorkerReport[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  try {
+    do {
+      const page = await callDynamoDb(
+        'Scan',
+        (s) =>
+          client.send(
+            new ScanCommand({
+              TableName: tableName,
+              ProjectionExpression: 'wid, lut',
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            }),
+            { abortSignal: s },
+          ),
+        ctx,
+        options,
+      );
+      for (const item of page.Items ?? []) {
+        const report = kclWorkerReportOf(item);
+        if (report) reports.push(report);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && Object.keys(startKey).length > 0);
+  } catch (err) {
+    if (isAbortError(err) || options.signal?.aborted) throw err;
+    if (isResourceNotFound(err)) return { missing: true };
+    return { unreadable: awsCodeOf(err) };
+  }
+  return { reports };
+}
