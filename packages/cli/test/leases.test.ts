@@ -144,7 +144,8 @@ describe('kinesis-kit leases', () => {
       const state =
         'KCL 3.x fleet: CLIENT_VERSION_UPGRADE_FROM_2X (2.x-compatible, switches itself to 3.x mode about 10 minutes after no kinesis-kit worker holds a lease), ' +
         'in kcl3-app, by java-1 at 2025-11-30T00:00:00.000Z';
-      expect(io.stderr()).toBe(`${state}; no worker running (no worker metrics in the last 60 s; none found)\n`);
+      // No worker metrics anywhere: whether its workers run is not known, so nothing is said of it.
+      expect(io.stderr()).toBe(`${state}\n`);
       expect(io.stdout()).toBe('');
 
       // A Java worker's metrics item (KCL 3.5 keeps them in the lease table): running, and not listed as a lease.
@@ -156,6 +157,14 @@ describe('kinesis-kit leases', () => {
       expect(await leasesCommand(['--app', 'kcl3-app', '--json', ...connection], running)).toBe(0);
       expect(running.stderr()).toBe(`${state}; 1 worker(s) running (worker metrics in the last 60 s)\n`);
       expect(running.stdout()).toBe('');
+
+      // Its last report an hour old: stopped.
+      await dynamodb.send(
+        new PutItemCommand({ TableName: 'kcl3-app', Item: { leaseKey: { S: 'java-1' }, entityType: { S: 'WORKER_METRIC_STATS' }, lut: { N: String(lut - 3600) } } }),
+      );
+      const stopped = captureIo();
+      expect(await leasesCommand(['--app', 'kcl3-app', '--json', ...connection], stopped)).toBe(0);
+      expect(stopped.stderr()).toBe(`${state}; no worker running (no worker metrics in the last 60 s; last at ${new Date((lut - 3600) * 1000).toISOString()})\n`);
 
       // Without the index (my-app), nothing is said.
       const plain = captureIo();

@@ -36,7 +36,9 @@ export {
   kclWorkerLiveness,
   kclWorkerMetricsTableName,
   kclWorkerReportOf,
+  readKclFleetLiveness,
   readKclWorkerMetricsTable,
+  type KclFleetLivenessRead,
   type KclWorkerLiveness,
   type KclWorkerMetricsTableRead,
   type KclWorkerReport,
@@ -64,6 +66,7 @@ export {
   LeaseTable,
   type CheckpointUpdate,
   type ConditionalWriteResult,
+  type KclWorkerReportsSeen,
   type LeaseMetadataUpdate,
   type LeaseTableOptions,
 } from './leases/lease-table.js';

@@ -7,12 +7,12 @@ import {
   findLeaseProblems,
   hasKclLeaseOwnerIndex,
   kclCoordinatorStateTableName,
-  kclWorkerLiveness,
   kclWorkerMetricsTableName,
   kclWorkerReportOf,
   KCL_WORKER_ACTIVE_MILLIS,
   LeaseTable,
   planLeaseRepair,
+  readKclFleetLiveness,
   readKclMigrationState,
   readKclWorkerMetricsTable,
   type CheckpointResetPosition,
@@ -150,8 +150,8 @@ const KCL_MODE_MEANING = {
 
 /**
  * The KCL 3.x fleet whose index the lease table has: its migration state and, in the modes whose
- * workers publish worker metrics, whether they run (the lease table's metrics items, or the
- * WorkerMetricStats table's when the state is in the CoordinatorState table).
+ * workers publish worker metrics, whether they run (the lease table's metrics items, then the
+ * WorkerMetricStats table's).
  */
 async function describeKclFleet(
   client: DynamoDBClient,
@@ -163,18 +163,17 @@ async function describeKclFleet(
   const read = await readKclMigrationState(client, { leaseTableName, coordinatorStateTableName: kclCoordinatorStateTableName(applicationName) }, { signal });
   const mode = read.state?.mode;
   if (read.state === undefined || (mode !== 'kcl-3x' && mode !== 'upgrading-from-2x')) return describeKclMigrationState(read);
-  const reports = items.flatMap((item) => kclWorkerReportOf(item) ?? []);
-  const unreadable = [...read.unreadable];
-  if (read.state.tableName !== leaseTableName) {
-    const metricsTableName = kclWorkerMetricsTableName(applicationName);
-    const metrics = await readKclWorkerMetricsTable(client, metricsTableName, { signal });
-    if ('reports' in metrics) reports.push(...metrics.reports);
-    else if ('unreadable' in metrics) unreadable.push({ tableName: metricsTableName, code: metrics.unreadable });
-  }
-  const liveness = kclWorkerLiveness(reports, Date.now());
-  // With a table unread, "none running" is not known; a running worker seen elsewhere is.
-  const known = unreadable.length === read.unreadable.length || liveness.live > 0;
-  return describeKclMigrationState({ ...read, unreadable }, known ? liveness : undefined);
+  const metricsTableName = kclWorkerMetricsTableName(applicationName);
+  const { liveness, workerMetricsTable } = await readKclFleetLiveness(
+    items.flatMap((item) => kclWorkerReportOf(item) ?? []),
+    () => readKclWorkerMetricsTable(client, metricsTableName, { signal }),
+    Date.now,
+  );
+  const unreadable =
+    workerMetricsTable !== undefined && 'unreadable' in workerMetricsTable
+      ? [...read.unreadable, { tableName: metricsTableName, code: workerMetricsTable.unreadable }]
+      : read.unreadable;
+  return describeKclMigrationState({ ...read, unreadable }, liveness);
 }
 
 /** One line on stderr about the KCL 3.x fleet whose index the table has. */
@@ -191,8 +190,9 @@ function describeLiveness(liveness: KclWorkerLiveness | undefined): string {
   if (liveness === undefined) return '';
   const window = `in the last ${KCL_WORKER_ACTIVE_MILLIS / 1000} s`;
   if (liveness.live > 0) return `; ${liveness.live} worker(s) running (worker metrics ${window})`;
-  const last = liveness.lastReportAt === undefined ? 'none found' : `last at ${new Date(liveness.lastReportAt).toISOString()}`;
-  return `; no worker running (no worker metrics ${window}; ${last})`;
+  // readKclFleetLiveness says "none runs" only with a report found.
+  if (liveness.lastReportAt === undefined) return '';
+  return `; no worker running (no worker metrics ${window}; last at ${new Date(liveness.lastReportAt).toISOString()})`;
 }
 
 function resetPosition(value: string | undefined): CheckpointResetPosition {

@@ -40,16 +40,16 @@ export interface ConsumerErrorEvent {
 
 /**
  * The KCL 3.x migration state of a fleet sharing the lease table (looked for only when the table
- * has the `LeaseOwnerToLeaseKeyIndex` KCL 3.x creates): at start, then whenever its `cv` changes or
- * its Java workers start or stop running.
+ * has the `LeaseOwnerToLeaseKeyIndex` KCL 3.x creates): at start, then whenever its `cv` changes,
+ * whether its Java workers run becomes known, or they start or stop running.
  */
 export interface KclMigrationStateEvent extends KclMigrationState {
   /** The `cv` reported before, when this is a change. */
   previousClientVersion?: string;
   /**
    * In 3.x mode and the 2.x-compatible upgrade mode: how many of the fleet's KCL workers reported
-   * worker metrics in the last 60 s (0: the fleet is stopped). Absent when not known (no
-   * worker-metrics table could be read) or in other modes, whose workers publish none.
+   * worker metrics in the last 60 s (0: the fleet is stopped). Absent when not known (no report
+   * found, or a table that may hold them unreadable) or in other modes, whose workers publish none.
    */
   liveKclWorkers?: number;
   /** The newest worker-metrics report seen, epoch milliseconds. */

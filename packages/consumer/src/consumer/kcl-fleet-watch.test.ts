@@ -25,7 +25,8 @@ function awsError(name: string): Error {
   return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: 400 } });
 }
 
-function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }, leaseTableReports: KclWorkerReport[] | undefined = undefined) {
+/** `leaseTableReports`: the worker-metrics items of a lease-table scan made `scannedAgoMillis` before each look (undefined: no scan yet). */
+function watchOf(table: { current: TableDescription } = { current: WITH_INDEX }, leaseTableReports?: KclWorkerReport[], scannedAgoMillis = 0) {
   const { logger, warnings, infos } = capturingLogger();
   const events: KclMigrationStateEvent[] = [];
   const described = { count: 0 };
@@ -37,7 +38,7 @@ function watchOf(table: { current: TableDescription } = { current: WITH_INDEX },
       described.count += 1;
       return Promise.resolve(table.current);
     },
-    leaseTableWorkerReports: () => leaseTableReports,
+    leaseTableWorkerReports: () => (leaseTableReports === undefined ? undefined : { scannedAt: clock.now() - scannedAgoMillis, reports: leaseTableReports }),
     clock,
     random: () => 0,
     logger,
@@ -114,66 +115,167 @@ describe('KclFleetWatch', () => {
     await watch.recheck(stopped.signal);
     expect(tablesRead()).toEqual([]);
   });
-  it('a forbidden WorkerMetricStats table: warned once, the fleet reported as not known to be stopped, looked at every 10th pass', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
-    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
-    dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(awsError('AccessDeniedException'));
-    const { watch, warnings, events } = watchOf(undefined, []);
-    await watch.checkAtStart(WITH_INDEX, live());
-    for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
-    expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
-    expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState' }]);
-    expect(warnings).toEqual([
-      'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
-      expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. While its workers run/),
-    ]);
-  });
+  describe('whether the Java workers run (their worker metrics)', () => {
+    const inLeaseTable = (cv: string) => {
+      dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
+      dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: cv } } });
+    };
+    const report = (workerId: string, ageMillis: number): KclWorkerReport => ({ workerId, reportedAt: clock.now() - ageMillis });
+    const metricsItem = (wid: string, ageSeconds: number) => ({ wid: { S: wid }, lut: { N: String(Math.floor(clock.now() / 1000) - ageSeconds) } });
 
-  it('counts a worker as running while its last report is at most 60 s old, as the KCL does', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
-    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_UPGRADE_FROM_2X' } } });
-    const reports: KclWorkerReport[] = [{ workerId: 'java-1', reportedAt: clock.now() - 30_000 }];
-    const { watch, warnings, infos, events } = watchOf(undefined, reports);
-    await watch.checkAtStart(WITH_INDEX, live());
-    await clock.advance(30_000); // 60 s old: still running
-    await watch.recheck(live());
-    await clock.advance(1_000);
-    await watch.recheck(live());
-    expect(events.map((e) => e.liveKclWorkers)).toEqual([1, 0]);
-    expect(events[1]).toEqual({ clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: 'app', liveKclWorkers: 0, lastKclWorkerReportAt: reports[0]!.reportedAt });
-    expect(warnings).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode share this lease table\. 1 of its workers reported/)]);
-    expect(infos).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode used this lease table; none of its workers has reported/)]);
-    // The lease-table layout: no WorkerMetricStats table is read.
-    expect(tablesScanned()).toEqual([]);
-  });
-  it('a missing WorkerMetricStats table (a KCL 3.5 fleet reports into the lease table): the lease table decides, the table looked at every 10th pass', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
-    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
-    dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
-    const { watch, warnings, infos, events } = watchOf(undefined, [{ workerId: 'java-1', reportedAt: clock.now() - 3_600_000 }]);
-    await watch.checkAtStart(WITH_INDEX, live());
-    for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
-    expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
-    expect(events).toEqual([
-      { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState', liveKclWorkers: 0, lastKclWorkerReportAt: clock.now() - 3_600_000 },
-    ]);
-    expect(warnings).toEqual([]);
-    expect(infos).toEqual([expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode; none of its workers has reported/)]);
-  });
-  it('a liveness read that fails after a good one reports nothing new (what was reported stands)', async () => {
-    dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
-    dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
-    dynamo
-      .on(ScanCommand, { TableName: 'app-WorkerMetricStats' })
-      .resolvesOnce({ Items: [{ wid: { S: 'java-1' }, lut: { N: String(Math.floor(clock.now() / 1000)) } }] })
-      .rejects(awsError('AccessDeniedException'));
-    const { watch, warnings, events } = watchOf(undefined, []);
-    await watch.checkAtStart(WITH_INDEX, live());
-    await watch.recheck(live());
-    expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
-    expect(warnings).toEqual([
-      expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. 1 of its workers reported/),
-      'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
-    ]);
+    it('a running worker in the lease table decides: the WorkerMetricStats table is not read', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const { watch, warnings, events } = watchOf(undefined, [report('java-1', 10_000)]);
+      await watch.checkAtStart(WITH_INDEX, live());
+      expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app', liveKclWorkers: 1, lastKclWorkerReportAt: clock.now() - 10_000 }]);
+      expect(warnings).toEqual([expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. 1 of its workers reported/)]);
+      expect(tablesScanned()).toEqual([]);
+    });
+
+    it('the item in the lease table, the workers reporting into WorkerMetricStats (a KCL 3.5 table migration rolled back): running', async () => {
+      inLeaseTable('CLIENT_VERSION_3X_WITH_ROLLBACK');
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).resolves({ Items: [metricsItem('java-1', 5), metricsItem('java-2', 3600)] });
+      const { watch, events } = watchOf(undefined, [report('java-1', 3_600_000)]);
+      await watch.checkAtStart(WITH_INDEX, live());
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
+      expect(tablesScanned()).toEqual(['app-WorkerMetricStats']);
+    });
+
+    it('counts a worker as running while its last report is at most 60 s old, as the KCL does; "stopped" after "running" takes two checks in a row', async () => {
+      inLeaseTable('CLIENT_VERSION_UPGRADE_FROM_2X');
+      const reports = [report('java-1', 30_000)];
+      const { watch, warnings, infos, events } = watchOf(undefined, reports);
+      await watch.checkAtStart(WITH_INDEX, live());
+      await clock.advance(30_000); // 60 s old: still running
+      await watch.recheck(live());
+      await clock.advance(1_000);
+      await watch.recheck(live()); // none running: not reported yet
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
+      await watch.recheck(live());
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([1, 0]);
+      expect(events[1]).toEqual({ clientVersion: 'CLIENT_VERSION_UPGRADE_FROM_2X', mode: 'upgrading-from-2x', tableName: 'app', liveKclWorkers: 0, lastKclWorkerReportAt: reports[0]!.reportedAt });
+      expect(warnings).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode share this lease table\. 1 of its workers reported/)]);
+      expect(infos).toEqual([expect.stringMatching(/^KCL 3\.x workers in 2\.x-compatible mode used this lease table; none of its workers has reported/)]);
+    });
+
+    it('a worker seen running again between two "stopped" checks cancels the first', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const reports = [report('java-1', 0)];
+      const { watch, events } = watchOf(undefined, reports);
+      await watch.checkAtStart(WITH_INDEX, live());
+      await clock.advance(61_000);
+      await watch.recheck(live()); // stopped, once
+      reports[0] = report('java-1', 0);
+      await watch.recheck(live()); // running again
+      await clock.advance(61_000);
+      await watch.recheck(live()); // stopped, once again
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
+    });
+
+    it('a stopped fleet at start is reported at once, as an info line', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const { watch, warnings, infos, events } = watchOf(undefined, [report('java-1', 3_600_000)]);
+      await watch.checkAtStart(WITH_INDEX, live());
+      expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app', liveKclWorkers: 0, lastKclWorkerReportAt: clock.now() - 3_600_000 }]);
+      expect(warnings).toEqual([]);
+      expect(infos).toEqual([expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode; none of its workers has reported/)]);
+    });
+
+    it('reports from a lease-table scan older than 60 s are not used (they could call a running fleet stopped)', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const { watch, warnings, events } = watchOf(undefined, [report('java-1', 90_000)], 90_000);
+      await watch.checkAtStart(WITH_INDEX, live());
+      expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app' }]);
+      expect(warnings).toEqual([expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. While its workers run/)]);
+    });
+
+    it('no report anywhere: not known (the metrics may be in a table with another name)', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const { watch, events } = watchOf(undefined, []);
+      await watch.checkAtStart(WITH_INDEX, live());
+      expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app' }]);
+    });
+
+    it('a forbidden WorkerMetricStats table: warned once, not known to be stopped, looked at every 10th pass', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(awsError('AccessDeniedException'));
+      const { watch, warnings, events } = watchOf(undefined, [report('java-1', 3_600_000)]);
+      await watch.checkAtStart(WITH_INDEX, live());
+      for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
+      expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
+      expect(events).toEqual([{ clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app' }]);
+      expect(warnings).toEqual([
+        'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
+        expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. While its workers run/),
+      ]);
+    });
+
+    it('a missing WorkerMetricStats table (a fleet that reports into the lease table): the lease table decides, the table looked at every 10th pass', async () => {
+      dynamo.on(GetItemCommand, { TableName: 'app-CoordinatorState' }).resolves({ Item: { cv: { S: 'CLIENT_VERSION_3X' } } });
+      dynamo.on(GetItemCommand, { TableName: 'app' }).resolves({});
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(new ResourceNotFoundException({ message: 'no table', $metadata: {} }));
+      const { watch, warnings, infos, events } = watchOf(undefined, [report('java-1', 3_600_000)]);
+      await watch.checkAtStart(WITH_INDEX, live());
+      for (let pass = 1; pass <= 10; pass++) await watch.recheck(live());
+      expect(tablesScanned()).toEqual(['app-WorkerMetricStats', 'app-WorkerMetricStats']);
+      expect(events).toEqual([
+        { clientVersion: 'CLIENT_VERSION_3X', mode: 'kcl-3x', tableName: 'app-CoordinatorState', liveKclWorkers: 0, lastKclWorkerReportAt: clock.now() - 3_600_000 },
+      ]);
+      expect(warnings).toEqual([]);
+      expect(infos).toHaveLength(1);
+    });
+
+    it('another failure of the WorkerMetricStats table is tried again at the next pass', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).rejects(awsError('ValidationException'));
+      const { watch, warnings } = watchOf(undefined, []);
+      await watch.checkAtStart(WITH_INDEX, live());
+      for (let pass = 1; pass <= 3; pass++) await watch.recheck(live());
+      expect(tablesScanned()).toHaveLength(4);
+      expect(warnings.filter((w) => w.startsWith('the KCL 3.x worker-metrics table could not be read'))).toHaveLength(1);
+    });
+
+    it('a running worker in the lease table counts even with the WorkerMetricStats table unreadable', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).resolvesOnce({ Items: [] }).rejects(awsError('AccessDeniedException'));
+      const reports = [report('java-1', 3_600_000)];
+      const { watch, events } = watchOf(undefined, reports);
+      await watch.checkAtStart(WITH_INDEX, live()); // stopped
+      await watch.recheck(live()); // the table forbidden: not known, nothing new
+      reports.push(report('java-2', 0));
+      await watch.recheck(live());
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([0, 1]);
+    });
+
+    it('a liveness read that fails after a good one reports nothing new (what was reported stands)', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      dynamo
+        .on(ScanCommand, { TableName: 'app-WorkerMetricStats' })
+        .resolvesOnce({ Items: [metricsItem('java-1', 0)] })
+        .rejects(awsError('AccessDeniedException'));
+      const { watch, warnings, events } = watchOf(undefined, []);
+      await watch.checkAtStart(WITH_INDEX, live());
+      await watch.recheck(live());
+      expect(events.map((e) => e.liveKclWorkers)).toEqual([1]);
+      expect(warnings).toEqual([
+        expect.stringMatching(/^a KCL 3\.x fleet ran this lease table in 3\.x mode\. 1 of its workers reported/),
+        'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
+      ]);
+    });
+
+    it('stop() during the WorkerMetricStats read: the check returns quietly', async () => {
+      inLeaseTable('CLIENT_VERSION_3X');
+      const stopping = new AbortController();
+      dynamo.on(ScanCommand, { TableName: 'app-WorkerMetricStats' }).callsFake(() => {
+        stopping.abort();
+        const err = new Error('aborted');
+        err.name = 'AbortError';
+        return Promise.reject(err);
+      });
+      const { watch, warnings, events } = watchOf(undefined, []);
+      await expect(watch.checkAtStart(WITH_INDEX, stopping.signal)).resolves.toBeUndefined();
+      expect(events).toEqual([]);
+      expect(warnings).toEqual([]);
+    });
   });
 });

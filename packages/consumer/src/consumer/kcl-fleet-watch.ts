@@ -5,17 +5,17 @@ import {
   KCL_LEASE_OWNER_INDEX,
   kclCoordinatorStateTableName,
   readKclMigrationState,
-  type KclMigrationState,
   type KclMigrationStateRead,
 } from '../leases/kcl-migration-state.js';
 import {
   KCL_WORKER_ACTIVE_MILLIS,
-  kclWorkerLiveness,
   kclWorkerMetricsTableName,
+  readKclFleetLiveness,
   readKclWorkerMetricsTable,
   type KclWorkerLiveness,
-  type KclWorkerReport,
+  type KclWorkerMetricsTableRead,
 } from '../leases/kcl-worker-metrics.js';
+import type { KclWorkerReportsSeen } from '../leases/lease-table.js';
 import type { KclMigrationStateEvent } from './events.js';
 
 export interface KclFleetWatchOptions {
@@ -25,7 +25,7 @@ export interface KclFleetWatchOptions {
   /** DescribeTable of the lease table (undefined when it is gone). */
   describeLeaseTable: (signal: AbortSignal) => Promise<TableDescription | undefined>;
   /** The KCL worker-metrics items the latest lease-table scan saw (LeaseTable.kclWorkerReports). */
-  leaseTableWorkerReports: () => readonly KclWorkerReport[] | undefined;
+  leaseTableWorkerReports: () => KclWorkerReportsSeen | undefined;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -54,19 +54,23 @@ type FleetRunning = 'running' | 'stopped' | 'unknown';
  * The migration item is read only while the lease table has the index those KCL 3.x modes create:
  * at start, then after every timed shard sync pass (the KCL's own workers look once a minute).
  * In those two modes the Java workers publish worker metrics, which tell a running fleet from a
- * stopped one (the item outlives the fleet): in the lease table, seen by its scans at no extra
- * cost, or in the WorkerMetricStats table of the older layout (a Scan of one small item per
- * worker). Reported (event and log) at start and whenever `cv` changes or the fleet starts or
- * stops running. Advisory: a failed read is logged, never fails the consumer.
+ * stopped one (the item outlives the fleet): in the lease table, seen by our own scans at no extra
+ * cost, or in the WorkerMetricStats table (a Scan of one small item per worker, made only when the
+ * lease table shows no running worker). Reported (event and log) at start and whenever `cv`
+ * changes, whether the workers run becomes known, or they start or stop running. Advisory: a
+ * failed read is logged, never fails the consumer.
  */
 export class KclFleetWatch {
   private watching = false;
   private passes = 0;
   private coordinatorStateSkippedUntil = 0;
   private workerMetricsTableSkippedUntil = 0;
-  private workerMetricsTableUnreadable = false;
+  /** While skipped: what the last read of the WorkerMetricStats table gave (missing or forbidden). */
+  private workerMetricsTableSkipped: KclWorkerMetricsTableRead = { missing: true };
   /** `cv` and whether its workers ran, as last reported. */
   private reported: { clientVersion: string; running: FleetRunning } | undefined;
+  /** A check found no running worker after one was reported: reported as stopped if the next one agrees. */
+  private stoppedOnce = false;
   /** `table code` pairs already warned about. */
   private readonly warnedUnreadable = new Set<string>();
 
@@ -121,12 +125,23 @@ export class KclFleetWatch {
         : 'a table that may hold the KCL 3.x migration state could not be read; the state reported comes from the other one',
     );
     if (state === undefined) return;
-    const liveness = state.mode === 'kcl-3x' || state.mode === 'upgrading-from-2x' ? await this.readLiveness(state, signal) : undefined;
+    let liveness: KclWorkerLiveness | undefined;
+    try {
+      liveness = state.mode === 'kcl-3x' || state.mode === 'upgrading-from-2x' ? await this.readLiveness(signal) : undefined;
+    } catch (err) {
+      // Only an abort is thrown (stop()): nothing to report.
+      if (isAbortError(err) || signal.aborted) return;
+      throw err;
+    }
     const running: FleetRunning = liveness === undefined ? 'unknown' : liveness.live > 0 ? 'running' : 'stopped';
     const previous = this.reported;
     const sameVersion = previous?.clientVersion === state.clientVersion;
+    // "Stopped" after "running" only when two checks in a row say so: a fleet configured to report
+    // less often than every 60 s would otherwise be reported as stopping and starting at every pass.
+    const firstStopped = sameVersion && previous.running === 'running' && running === 'stopped' && !this.stoppedOnce;
+    this.stoppedOnce = firstStopped;
     // A read that fails once does not undo what was reported.
-    if (sameVersion && (running === previous.running || running === 'unknown')) return;
+    if (firstStopped || (sameVersion && (running === previous.running || running === 'unknown'))) return;
     this.reported = { clientVersion: state.clientVersion, running };
     const event: KclMigrationStateEvent = {
       ...state,
@@ -138,35 +153,33 @@ export class KclFleetWatch {
   }
 
   /**
-   * Whether the fleet's Java workers run, from their worker metrics: the lease table's (from the
-   * latest scan) and, when the migration item is in the CoordinatorState table (the older layout),
-   * the WorkerMetricStats table's. Undefined when unknown: no lease-table scan yet, or that table
-   * unreadable, unless a running worker was seen anyway.
+   * Whether the fleet's Java workers run, from their worker metrics (readKclFleetLiveness): the
+   * lease table's, from the latest scan if it is recent, then the WorkerMetricStats table's. That
+   * table, once found missing or forbidden, is looked at every 10th pass only; another failure is
+   * tried again at the next pass. Undefined when unknown.
    */
-  private async readLiveness(state: KclMigrationState, signal: AbortSignal): Promise<KclWorkerLiveness | undefined> {
+  private async readLiveness(signal: AbortSignal): Promise<KclWorkerLiveness | undefined> {
     const { o } = this;
-    const inLeaseTable = o.leaseTableWorkerReports();
-    const reports = [...(inLeaseTable ?? [])];
-    if (state.tableName !== o.leaseTableName && this.passes >= this.workerMetricsTableSkippedUntil) {
-      const tableName = kclWorkerMetricsTableName(o.applicationName);
-      const read = await readKclWorkerMetricsTable(o.client, tableName, { signal, clock: o.clock, random: o.random, logger: o.logger });
-      this.workerMetricsTableUnreadable = 'unreadable' in read;
-      if ('reports' in read) {
-        reports.push(...read.reports);
-      } else {
-        // Missing: a KCL 3.5 fleet that reports into the lease table.
-        this.workerMetricsTableSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
-        if ('unreadable' in read) {
-          this.warnUnreadable(
-            [{ tableName, code: read.unreadable }],
-            'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known',
-          );
-        }
-      }
+    const seen = o.leaseTableWorkerReports();
+    // Reports from a scan older than the window could call a running fleet stopped.
+    const fresh = seen !== undefined && o.clock.now() - seen.scannedAt <= KCL_WORKER_ACTIVE_MILLIS ? seen.reports : undefined;
+    const tableName = kclWorkerMetricsTableName(o.applicationName);
+    const { liveness } = await readKclFleetLiveness(fresh, () => this.readWorkerMetricsTable(tableName, signal), () => o.clock.now());
+    return liveness;
+  }
+
+  private async readWorkerMetricsTable(tableName: string, signal: AbortSignal): Promise<KclWorkerMetricsTableRead> {
+    const { o } = this;
+    if (this.passes < this.workerMetricsTableSkippedUntil) return this.workerMetricsTableSkipped;
+    const read = await readKclWorkerMetricsTable(o.client, tableName, { signal, clock: o.clock, random: o.random, logger: o.logger });
+    if ('missing' in read || ('unreadable' in read && read.unreadable === 'AccessDeniedException')) {
+      this.workerMetricsTableSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
+      this.workerMetricsTableSkipped = read;
     }
-    const liveness = kclWorkerLiveness(reports, o.clock.now());
-    const known = inLeaseTable !== undefined && !(state.tableName !== o.leaseTableName && this.workerMetricsTableUnreadable);
-    return known || liveness.live > 0 ? liveness : undefined;
+    if ('unreadable' in read) {
+      this.warnUnreadable([{ tableName, code: read.unreadable }], 'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known');
+    }
+    return read;
   }
 
   /** Once per table and error code. */

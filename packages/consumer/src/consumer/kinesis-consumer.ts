@@ -259,7 +259,8 @@ export class KinesisConsumer {
     const finished = await this.waitFor(running, timeout);
     if (!finished) this.logger.warn({ timeoutMillis: timeout }, 'processors did not finish in time; releasing their leases anyway');
     await this.syncChain.catch(() => undefined);
-    await this.kclFleetRecheck;
+    // Advisory: whatever it ended with, leases are still released.
+    await this.kclFleetRecheck.catch(() => undefined);
     await this.coordinator.stop(options.releaseLeases !== undefined ? { releaseLeases: options.releaseLeases } : {});
     // Released leases abort what was still running; give it a moment to unwind (user code is never killed).
     await this.waitFor(running, Math.min(timeout, 1_000));
@@ -403,7 +404,11 @@ export class KinesisConsumer {
       }
     }
     this.kclFleetRecheck = this.kclFleet.recheck(this.loop.signal);
-    await this.kclFleetRecheck;
+    try {
+      await this.kclFleetRecheck;
+    } catch (err) {
+      if (!isAbortError(err) && !this.loop.signal.aborted) this.logger.warn(errorFields(err), 'could not look at the KCL 3.x fleet; tried again at the next pass');
+    }
   }
 
   /** True if every consumer finished within `ms`. */

@@ -5,7 +5,8 @@ import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type Cal
 /**
  * KCL 3.x records which lease algorithm its fleet runs in one item, `Migration3.0`: in the lease
  * table (KCL 3.5 single-table layout, key `leaseKey`) or in `<applicationName>-CoordinatorState`
- * (KCL 3.0–3.4, and 3.5 until its table migration completes; key `key`). Attributes: `cv` (the
+ * (KCL 3.0–3.4, and 3.5 until its leader moves it when the table migration starts moving entries;
+ * it stays in the lease table if that migration is rolled back; key `key`). Attributes: `cv` (the
  * client version), `mb` (modified by: a worker id or the KCL migration tool), `mts` (epoch ms).
  */
 export const KCL_MIGRATION_ITEM_KEY = 'Migration3.0';
@@ -42,7 +43,7 @@ export interface KclMigrationState {
 }
 
 /**
- * Where KCL 3.0–3.4 (and 3.5 until its table migration completes) keep the migration item, unless
+ * Where KCL 3.0–3.4 (and 3.5 until its table migration moves it) keep the migration item, unless
  * configured with another name (not supported here).
  */
 export function kclCoordinatorStateTableName(applicationName: string): string {

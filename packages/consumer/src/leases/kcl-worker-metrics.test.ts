@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { KCL_WORKER_ACTIVE_MILLIS, kclWorkerLiveness, kclWorkerMetricsTableName, kclWorkerReportOf } from './kcl-worker-metrics.js';
+import {
+  KCL_WORKER_ACTIVE_MILLIS,
+  kclWorkerLiveness,
+  kclWorkerMetricsTableName,
+  kclWorkerReportOf,
+  readKclFleetLiveness,
+  type KclWorkerMetricsTableRead,
+} from './kcl-worker-metrics.js';
 
 describe('kclWorkerReportOf', () => {
   it('reads a KCL 3.5 lease-table item (entityType WORKER_METRIC_STATS, keyed leaseKey); lut is epoch seconds', () => {
@@ -45,5 +52,36 @@ describe('kclWorkerLiveness', () => {
 describe('kclWorkerMetricsTableName', () => {
   it('is <applicationName>-WorkerMetricStats, as the KCL names it', () => {
     expect(kclWorkerMetricsTableName('orders-app')).toBe('orders-app-WorkerMetricStats');
+  });
+});
+
+describe('readKclFleetLiveness', () => {
+  const now = 1_764_000_000_000;
+  const clock = () => now;
+  const running = { workerId: 'java-1', reportedAt: now - 10_000 };
+  const stopped = { workerId: 'java-2', reportedAt: now - 3_600_000 };
+  const table = (read: KclWorkerMetricsTableRead) => {
+    const calls = { count: 0 };
+    return { calls, read: () => ((calls.count += 1), Promise.resolve(read)) };
+  };
+
+  it('a running worker in the lease table: running, the WorkerMetricStats table not read', async () => {
+    const metrics = table({ reports: [] });
+    expect(await readKclFleetLiveness([running, stopped], metrics.read, clock)).toEqual({ liveness: { live: 1, lastReportAt: running.reportedAt } });
+    expect(metrics.calls.count).toBe(0);
+  });
+
+  it('none running in the lease table: the WorkerMetricStats table is read and merged', async () => {
+    expect(await readKclFleetLiveness([stopped], table({ reports: [running] }).read, clock)).toEqual({
+      liveness: { live: 1, lastReportAt: running.reportedAt },
+      workerMetricsTable: { reports: [running] },
+    });
+    expect((await readKclFleetLiveness([stopped], table({ missing: true }).read, clock)).liveness).toEqual({ live: 0, lastReportAt: stopped.reportedAt });
+  });
+
+  it('"none runs" needs a report found and no unreadable table; otherwise not known', async () => {
+    expect((await readKclFleetLiveness([], table({ missing: true }).read, clock)).liveness).toBeUndefined();
+    expect((await readKclFleetLiveness(undefined, table({ reports: [] }).read, clock)).liveness).toBeUndefined();
+    expect((await readKclFleetLiveness([stopped], table({ unreadable: 'AccessDeniedException' }).read, clock)).liveness).toBeUndefined();
   });
 });

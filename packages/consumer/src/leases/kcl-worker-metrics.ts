@@ -3,17 +3,20 @@ import { isAbortError, silentLogger, systemClock } from '@kinesis-kit/core';
 import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
 
 /**
- * KCL 3.x workers in 3.x mode and in the 2.x-compatible upgrade mode publish worker metrics every
- * 30 s: one item per worker whose `lut` is the wall time of its last report, in epoch seconds. The
- * items live in the lease table (KCL 3.5 single-table layout: `entityType = WORKER_METRIC_STATS`,
- * `leaseKey` = the worker id) or in `<applicationName>-WorkerMetricStats` (KCL 3.0–3.4, and 3.5
- * until its table migration completes; key `wid`). KCL 2.x workers, 3.x workers rolled back to
- * 2.x, and kinesis-kit publish none. The KCL itself counts a worker as active while its `lut` is
- * at most 60 s old; so do we, to tell a running Java fleet from a stopped one.
+ * KCL 3.x workers in 3.x mode and in the 2.x-compatible upgrade mode publish worker metrics (every
+ * 30 s by default): one item per worker whose `lut` is the wall time of its last report, in epoch
+ * seconds. A KCL 3.5 worker writes them into the lease table (`entityType = WORKER_METRIC_STATS`,
+ * `leaseKey` = the worker id) once its table migration is under way or when there was never a
+ * CoordinatorState table; otherwise, and with KCL 3.0–3.4, into `<applicationName>-WorkerMetricStats`
+ * (key `wid`). Where the `Migration3.0` item is does not tell which (the item moves into the lease
+ * table and stays there if the migration is rolled back), so both are looked at, as the KCL itself
+ * merges them. Items stay when a worker stops; only `lut` ages. KCL 2.x workers, 3.x workers rolled
+ * back to 2.x, and kinesis-kit publish none. The KCL counts a worker as active while its `lut` is
+ * at most 60 s old (twice the default period); so do we, to tell a running Java fleet from a stopped one.
  */
 export const KCL_WORKER_METRICS_ENTITY_TYPE = 'WORKER_METRIC_STATS';
 
-/** The KCL's "active worker metrics" window: twice its 30 s reporting period. */
+/** The KCL's "active worker metrics" window: twice its default 30 s reporting period. */
 export const KCL_WORKER_ACTIVE_MILLIS = 60_000;
 
 /** One worker's last metrics report. */
@@ -31,7 +34,7 @@ export interface KclWorkerLiveness {
   lastReportAt?: number;
 }
 
-/** Where KCL 3.0–3.4 (and 3.5 until its table migration completes) keep worker metrics, unless configured otherwise (not supported here). */
+/** Where KCL 3.0–3.4 (and 3.5 workers whose table migration is not under way) keep worker metrics, unless configured otherwise (not supported here). */
 export function kclWorkerMetricsTableName(applicationName: string): string {
   return `${applicationName}-WorkerMetricStats`;
 }
@@ -66,14 +69,44 @@ export type KclWorkerMetricsTableRead =
   | { missing: true }
   | { unreadable: string | undefined };
 
+export interface KclFleetLivenessRead {
+  /** Undefined when not known: no report found anywhere, or a table that may hold them unreadable and none running. */
+  liveness: KclWorkerLiveness | undefined;
+  /** What reading the WorkerMetricStats table gave, when it was needed (no running worker in the lease table). */
+  workerMetricsTable?: KclWorkerMetricsTableRead;
+}
+
+/**
+ * Whether a KCL 3.x fleet's workers run, from both places their metrics may be: the lease table's
+ * items (`leaseTableReports`, from a recent scan; undefined when there is none) and, only when those
+ * show no running worker, the WorkerMetricStats table (`readWorkerMetricsTable`). "None runs" needs
+ * at least one report found and no unreadable table: no report at all means the metrics are where
+ * we do not look (a table with another name) or were never written.
+ */
+export async function readKclFleetLiveness(
+  leaseTableReports: readonly KclWorkerReport[] | undefined,
+  readWorkerMetricsTable: () => Promise<KclWorkerMetricsTableRead>,
+  now: () => number,
+): Promise<KclFleetLivenessRead> {
+  const inLeaseTable = kclWorkerLiveness(leaseTableReports ?? [], now());
+  if (inLeaseTable.live > 0) return { liveness: inLeaseTable };
+  const workerMetricsTable = await readWorkerMetricsTable();
+  const reports = 'reports' in workerMetricsTable ? [...(leaseTableReports ?? []), ...workerMetricsTable.reports] : (leaseTableReports ?? []);
+  const liveness = kclWorkerLiveness(reports, now());
+  // A running worker here was read from the WorkerMetricStats table, so it was readable.
+  const known = liveness.lastReportAt !== undefined && !('unreadable' in workerMetricsTable);
+  return { liveness: known ? liveness : undefined, workerMetricsTable };
+}
+
 /**
  * Scans a WorkerMetricStats table (one small item per KCL worker; only `wid` and `lut` are read).
  * A missing table or one that cannot be read is reported, never thrown; only an abort is thrown.
+ * `pageSize` is the Scan's Limit (default: DynamoDB's 1 MB pages).
  */
 export async function readKclWorkerMetricsTable(
   client: DynamoDBClient,
   tableName: string,
-  options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> = {},
+  options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> & { pageSize?: number } = {},
 ): Promise<KclWorkerMetricsTableRead> {
   const ctx = { clock: options.clock ?? systemClock, random: options.random ?? Math.random, logger: options.logger ?? silentLogger, tableName };
   const reports: KclWorkerReport[] = [];
@@ -87,6 +120,7 @@ export async function readKclWorkerMetricsTable(
             new ScanCommand({
               TableName: tableName,
               ProjectionExpression: 'wid, lut',
+              ...(options.pageSize !== undefined ? { Limit: options.pageSize } : {}),
               ...(startKey ? { ExclusiveStartKey: startKey } : {}),
             }),
             { abortSignal: s },

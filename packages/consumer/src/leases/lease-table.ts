@@ -20,6 +20,13 @@ import type { LeaseRepair } from './lease-table-check.js';
 import { kclWorkerReportOf, type KclWorkerReport } from './kcl-worker-metrics.js';
 import type { LeaseTableBillingMode } from './options.js';
 
+/** LeaseTable.kclWorkerReports. */
+export interface KclWorkerReportsSeen {
+  /** Wall-clock time the scan started, epoch milliseconds. */
+  scannedAt: number;
+  reports: readonly KclWorkerReport[];
+}
+
 export interface LeaseTableOptions {
   client: DynamoDBClient;
   tableName: string;
@@ -64,7 +71,7 @@ export class LeaseTable {
   readonly tableName: string;
   private readonly client: DynamoDBClient;
   private readonly ctx: CallContext;
-  private lastKclWorkerReports: KclWorkerReport[] | undefined;
+  private lastKclWorkerReports: KclWorkerReportsSeen | undefined;
   private readonly options: Required<Omit<LeaseTableOptions, 'scanPageSize' | 'onRetry' | 'client' | 'tableName'>> & {
     scanPageSize: number | undefined;
   };
@@ -199,6 +206,7 @@ export class LeaseTable {
   async listLeases(options: CallOptions = {}): Promise<Lease[]> {
     const leases: Lease[] = [];
     const reports: KclWorkerReport[] = [];
+    const scannedAt = this.options.clock.now();
     for (const item of await this.scanItems(options)) {
       const lease = this.decode(item);
       if (lease) {
@@ -208,16 +216,16 @@ export class LeaseTable {
       const report = kclWorkerReportOf(item);
       if (report) reports.push(report);
     }
-    this.lastKclWorkerReports = reports;
+    this.lastKclWorkerReports = { scannedAt, reports };
     return leases;
   }
 
   /**
-   * The KCL 3.x worker-metrics items (KCL 3.5 single-table layout) seen by the latest listLeases,
-   * undefined before the first: lets the fleet watch tell a running Java fleet from a stopped one
-   * without a Scan of its own.
+   * The KCL 3.x worker-metrics items (KCL 3.5 single-table layout) seen by the latest complete
+   * listLeases, and when it started (wall clock); undefined before the first. Lets the fleet watch
+   * tell a running Java fleet from a stopped one without a Scan of its own.
    */
-  get kclWorkerReports(): readonly KclWorkerReport[] | undefined {
+  get kclWorkerReports(): KclWorkerReportsSeen | undefined {
     return this.lastKclWorkerReports;
   }
 

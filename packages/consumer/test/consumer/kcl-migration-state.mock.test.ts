@@ -2,7 +2,7 @@ import { CreateTableCommand, DeleteItemCommand, DescribeTableCommand, PutItemCom
 import { activeResources, leakedResources, type Logger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
-import { KinesisConsumer, type KclMigrationStateEvent } from '../../src/index.js';
+import { KinesisConsumer, readKclWorkerMetricsTable, type KclMigrationStateEvent } from '../../src/index.js';
 import { createStream, FAST_LEASES, produce, until, useBackendPerTest, type Backend } from './harness.js';
 
 /**
@@ -291,5 +291,60 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     await consumer.stop({ timeoutMillis: 2_000 });
     await backend.close();
     expect(await leakedResources(before)).toEqual({});
+  });
+  it('stop() during the scan of the WorkerMetricStats table: stop() resolves and the consumer is stopped', async () => {
+    const before = activeResources();
+    const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X', 1)]);
+    await createKclTable(backend.dynamoDb, `${APP}-WorkerMetricStats`, 'wid');
+    // Holds the next Scan of that table until released; the SDK then finds its signal aborted.
+    const gate: { hold: boolean; held: number; release: () => void } = { hold: false, held: 0, release: () => undefined };
+    backend.dynamoDb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const { TableName } = args.input as { TableName?: string };
+        if (gate.hold && context.commandName === 'ScanCommand' && TableName === `${APP}-WorkerMetricStats`) {
+          gate.held += 1;
+          await new Promise<void>((resolve) => {
+            gate.release = resolve;
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'holdWorkerMetricsScan' },
+    );
+    const { logger, warnings } = capturingLogger();
+    const consumer = consumerOf(backend, logger, { count: 0 });
+    await consumer.start();
+    gate.hold = true;
+    await until(() => gate.held > 0, 'a WorkerMetricStats scan in flight');
+    const stopped = consumer.stop({ timeoutMillis: 2_000 });
+    gate.release();
+    await expect(stopped).resolves.toBeUndefined();
+    expect(consumer.state).toBe('stopped');
+    expect(warnings.filter((w) => !w.startsWith('a KCL 3.x fleet ran this lease table in 3.x mode'))).toEqual([]);
+    await backend.close();
+    expect(await leakedResources(before)).toEqual({});
+  });
+
+  it('readKclWorkerMetricsTable reads every page, and only wid and lut', async () => {
+    const backend = await backends.start();
+    const tableName = `${APP}-WorkerMetricStats`;
+    await createKclTable(backend.dynamoDb, tableName, 'wid');
+    for (const wid of ['java-1', 'java-2', 'java-3']) {
+      await backend.dynamoDb.send(new PutItemCommand({ TableName: tableName, Item: { wid: { S: wid }, lut: { N: '1764000000' }, sts: { M: { cpu: { N: '1' } } } } }));
+    }
+    const scans: { ProjectionExpression?: string; ExclusiveStartKey?: unknown }[] = [];
+    backend.dynamoDb.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'ScanCommand') scans.push(args.input as (typeof scans)[number]);
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordScans' },
+    );
+    const read = await readKclWorkerMetricsTable(backend.dynamoDb, tableName, { pageSize: 1 });
+    expect('reports' in read && read.reports.map((r) => r.workerId).sort()).toEqual(['java-1', 'java-2', 'java-3']);
+    expect(scans.length).toBeGreaterThanOrEqual(3);
+    expect(scans.every((scan) => scan.ProjectionExpression === 'wid, lut')).toBe(true);
+    expect(scans.slice(1).every((scan) => scan.ExclusiveStartKey !== undefined)).toBe(true);
+    expect(await readKclWorkerMetricsTable(backend.dynamoDb, 'no-such-table')).toEqual({ missing: true });
   });
 });
