@@ -54,6 +54,7 @@ export function kclWorkerReportOf(item: Record<string, AttributeValue>): KclWork
   return { workerId, reportedAt: seconds * 1000 };
 }
 
+/** How many of the reports are at most KCL_WORKER_ACTIVE_MILLIS old at `now` (wall clock, epoch ms), and the newest. */
 export function kclWorkerLiveness(reports: readonly KclWorkerReport[], now: number): KclWorkerLiveness {
   let live = 0;
   let lastReportAt: number | undefined;
