@@ -3,7 +3,7 @@
  * clients, the real producer for input, and helpers to wait for conditions and to check what a
  * consumer delivered (every record, per-key order).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach } from 'vitest';
@@ -153,6 +153,11 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Items can be written once a table is ACTIVE (dynalite makes it so a moment after CreateTable). */
+export async function untilTableActive(dynamoDb: DynamoDBClient, tableName: string): Promise<void> {
+  await until(async () => (await dynamoDb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus === 'ACTIVE', `${tableName} active`);
 }
 
 /**

@@ -1,9 +1,9 @@
-import { CreateTableCommand, DeleteItemCommand, DescribeTableCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { activeResources, leakedResources, type Logger } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
 import { KinesisConsumer, readKclWorkerMetricsTable, type KclMigrationStateEvent } from '../../src/index.js';
-import { createStream, FAST_LEASES, produce, until, useBackendPerTest, type Backend } from './harness.js';
+import { createStream, FAST_LEASES, produce, until, untilTableActive, useBackendPerTest, type Backend } from './harness.js';
 
 /**
  * A KCL 3.x fleet records the lease algorithm it runs in a `Migration3.0` item (lease table in the
@@ -43,6 +43,7 @@ async function createLeaseTable(dynamoDb: DynamoDBClient, withKclIndex: boolean)
         : {}),
     }),
   );
+  await untilTableActive(dynamoDb, APP);
 }
 
 /** One of the KCL 3.0-3.4 layout's tables (CoordinatorState, WorkerMetricStats), ACTIVE. */
@@ -55,7 +56,7 @@ async function createKclTable(dynamoDb: DynamoDBClient, tableName: string, keyAt
       KeySchema: [{ AttributeName: keyAttribute, KeyType: 'HASH' }],
     }),
   );
-  await until(async () => (await dynamoDb.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus === 'ACTIVE', `${tableName} active`);
+  await untilTableActive(dynamoDb, tableName);
 }
 
 /** The migration item as KCL 3.5 writes it into the lease table (single-table layout). */

@@ -3,7 +3,7 @@ import { DescribeStreamSummaryCommand, ListStreamConsumersCommand } from '@aws-s
 import { activeResources, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { ConsumerErrorCode, KinesisConsumer, MultiStreamLeaseTableError, type ConsumerSettings } from '../../src/index.js';
-import { createStream, FAST_LEASES, produce, startBackend, type Backend } from './harness.js';
+import { createStream, FAST_LEASES, produce, startBackend, untilTableActive, type Backend } from './harness.js';
 
 /**
  * A table written by a Java KCL multi-stream application (lease keys
@@ -40,6 +40,7 @@ async function seedTable(backend: Backend, items: Item[]): Promise<void> {
       KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
     }),
   );
+  await untilTableActive(backend.dynamoDb, TABLE);
   for (const item of items) await backend.dynamoDb.send(new PutItemCommand({ TableName: TABLE, Item: item }));
 }
 
