@@ -63,8 +63,8 @@ type FleetRunning = 'running' | 'stopped' | 'unknown';
 export class KclFleetWatch {
   private watching = false;
   private passes = 0;
-  private coordinatorStateSkippedUntil = 0;
-  private workerMetricsTableSkippedUntil = 0;
+  /** Tables found missing or forbidden, and the pass from which they are looked at again. */
+  private readonly rareLookFrom = new Map<string, number>();
   /** While skipped: what the last read of the WorkerMetricStats table gave (missing or forbidden). */
   private workerMetricsTableSkipped: KclWorkerMetricsTableRead = { missing: true };
   /** `cv` and whether its workers ran, as last reported. */
@@ -103,7 +103,7 @@ export class KclFleetWatch {
   private async check(signal: AbortSignal): Promise<void> {
     const { o } = this;
     const coordinatorStateTableName = kclCoordinatorStateTableName(o.applicationName);
-    const readCoordinatorState = this.passes >= this.coordinatorStateSkippedUntil;
+    const readCoordinatorState = this.isDue(coordinatorStateTableName);
     let read: KclMigrationStateRead;
     try {
       read = await readKclMigrationState(
@@ -116,8 +116,7 @@ export class KclFleetWatch {
       return;
     }
     const { state, missing, unreadable } = read;
-    const forbidden = unreadable.some((u) => u.tableName === coordinatorStateTableName && u.code === 'AccessDeniedException');
-    if (missing.includes(coordinatorStateTableName) || forbidden) this.coordinatorStateSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
+    this.noteRead(coordinatorStateTableName, missing.includes(coordinatorStateTableName), unreadable.find((u) => u.tableName === coordinatorStateTableName)?.code);
     this.warnUnreadable(
       unreadable,
       state === undefined
@@ -170,16 +169,24 @@ export class KclFleetWatch {
 
   private async readWorkerMetricsTable(tableName: string, signal: AbortSignal): Promise<KclWorkerMetricsTableRead> {
     const { o } = this;
-    if (this.passes < this.workerMetricsTableSkippedUntil) return this.workerMetricsTableSkipped;
+    if (!this.isDue(tableName)) return this.workerMetricsTableSkipped;
     const read = await readKclWorkerMetricsTable(o.client, tableName, { signal, clock: o.clock, random: o.random, logger: o.logger });
-    if ('missing' in read || ('unreadable' in read && read.unreadable === 'AccessDeniedException')) {
-      this.workerMetricsTableSkippedUntil = this.passes + RARE_LOOK_EVERY_PASSES;
-      this.workerMetricsTableSkipped = read;
-    }
+    if (this.noteRead(tableName, 'missing' in read, 'unreadable' in read ? read.unreadable : undefined)) this.workerMetricsTableSkipped = read;
     if ('unreadable' in read) {
       this.warnUnreadable([{ tableName, code: read.unreadable }], 'the KCL 3.x worker-metrics table could not be read: whether the Java workers run is not known');
     }
     return read;
+  }
+
+  private isDue(tableName: string): boolean {
+    return this.passes >= (this.rareLookFrom.get(tableName) ?? 0);
+  }
+
+  /** A table found missing or forbidden is looked at again RARE_LOOK_EVERY_PASSES passes later; returns whether it was. */
+  private noteRead(tableName: string, missing: boolean, code: string | undefined): boolean {
+    const rare = missing || code === 'AccessDeniedException';
+    if (rare) this.rareLookFrom.set(tableName, this.passes + RARE_LOOK_EVERY_PASSES);
+    return rare;
   }
 
   /** Once per table and error code. */
