@@ -108,6 +108,15 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     return backend;
   }
 
+  /** The consumer's kclMigrationState events, as they come. */
+  function migrationStates(consumer: KinesisConsumer): KclMigrationStateEvent[] {
+    const events: KclMigrationStateEvent[] = [];
+    consumer.on('kclMigrationState', (e) => {
+      events.push(e);
+    });
+    return events;
+  }
+
   function consumerOf(backend: Backend, logger: Logger, delivered: { count: number }): KinesisConsumer {
     return backends.track(
       new KinesisConsumer({
@@ -138,10 +147,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     const { logger, warnings } = capturingLogger();
     const delivered = { count: 0 };
     const consumer = consumerOf(backend, logger, delivered);
-    const events: KclMigrationStateEvent[] = [];
-    consumer.on('kclMigrationState', (e) => {
-      events.push(e);
-    });
+    const events = migrationStates(consumer);
     await consumer.start();
     expect(events).toEqual([
       {
@@ -189,10 +195,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     const backend = await setUp(true, [migrationItem('CLIENT_VERSION_3X_WITH_ROLLBACK', 1), workerMetricsItem('java-worker-1', 600)]);
     const { logger, warnings, infos } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
-    const events: KclMigrationStateEvent[] = [];
-    consumer.on('kclMigrationState', (e) => {
-      events.push(e);
-    });
+    const events = migrationStates(consumer);
     await consumer.start();
     const lastReportAt = (Math.floor(Date.now() / 1000) - 600) * 1000;
     expect(events).toEqual([
@@ -229,10 +232,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     const lut = Math.floor(Date.now() / 1000) - 10;
     await backend.dynamoDb.send(new PutItemCommand({ TableName: `${APP}-WorkerMetricStats`, Item: { wid: { S: 'java-worker-2' }, lut: { N: String(lut) } } }));
     const consumer = consumerOf(backend, capturingLogger().logger, { count: 0 });
-    const events: KclMigrationStateEvent[] = [];
-    consumer.on('kclMigrationState', (e) => {
-      events.push(e);
-    });
+    const events = migrationStates(consumer);
     await consumer.start();
     expect(events).toEqual([
       {
@@ -252,10 +252,7 @@ describe('a KCL 3.x fleet on the lease table (mock)', () => {
     const reads = countMigrationReads(backend.dynamoDb);
     const { logger, warnings } = capturingLogger();
     const consumer = consumerOf(backend, logger, { count: 0 });
-    const events: KclMigrationStateEvent[] = [];
-    consumer.on('kclMigrationState', (e) => {
-      events.push(e);
-    });
+    const events = migrationStates(consumer);
     await consumer.start();
     // The check follows a pass's shardSync event: after the third, two later passes have been checked.
     for (let i = 0; i < 3; i++) await consumer.next('shardSync');
