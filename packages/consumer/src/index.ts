@@ -96,6 +96,7 @@ export { planLeaseTaking, type ClassifiedLease, type LeaseStatus, type TakePlan,
 export {
   LeaseCoordinator,
   type LeaseCoordinatorState,
+  type StartLeaseCoordinatorOptions,
   type StopLeaseCoordinatorOptions,
 } from './leases/lease-coordinator.js';
 export {

@@ -1,6 +1,7 @@
 import { childLogger, errorFields, isAbortError, linkSignals, parseStreamConsumerArn, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
 import { ConsumerConfigError, ConsumerStoppedError, MultiStreamLeaseTableError } from '../errors.js';
 import type { HeldLease } from '../leases/held-lease.js';
+import type { Lease } from '../leases/lease.js';
 import { LeaseCoordinator } from '../leases/lease-coordinator.js';
 import { LEASE_DEFAULTS } from '../leases/options.js';
 import { MetricsScope } from '../leases/metrics.js';
@@ -32,6 +33,8 @@ export interface ConsumerStatus {
 
 /** How often held leases are matched with shard consumers (besides the leaseAcquired event). */
 const RECONCILE_INTERVAL_MILLIS = 1_000;
+/** Start-up reuses its first listing of the lease table while it is at most this old. */
+const START_LISTING_MAX_AGE_MILLIS = 10_000;
 
 /**
  * A KCL-compatible consumer: the KCL lease table and protocol (LeaseCoordinator), shard sync and
@@ -158,7 +161,7 @@ export class KinesisConsumer {
     this.stateValue = 'starting';
     const linked = linkSignals(this.loop.signal, signal);
     try {
-      await this.checkLeaseTable(linked.signal);
+      const listing = await this.checkLeaseTable(linked.signal);
       const fanout = this.options.fanout;
       if (fanout) {
         this.consumerArn =
@@ -174,8 +177,11 @@ export class KinesisConsumer {
             signal: linked.signal,
           }));
       }
-      await this.coordinator.start(linked.signal);
-      await this.runShardSync(linked.signal);
+      // The check's listing serves the coordinator's adoption and the first shard sync when it is
+      // recent (a fan-out registration can take longer): two Scans and a DescribeTable fewer.
+      const leases = listing && this.options.clock.monotonic() - listing.listedAt <= START_LISTING_MAX_AGE_MILLIS ? listing.leases : undefined;
+      await this.coordinator.start(linked.signal, leases ? { leases } : {});
+      await this.runShardSync(linked.signal, leases);
       linked.signal.throwIfAborted();
       this.stateValue = 'running';
       this.reconcile();
@@ -204,16 +210,19 @@ export class KinesisConsumer {
    * once. A table holding multi-stream KCL leases (`account:stream:creationEpoch:shardId` keys) is
    * refused: we consume one stream per table with single-stream keys, and would otherwise create
    * shard-id leases at initialPosition beside the KCL's checkpoints. A KCL 3.x fleet's migration
-   * state is reported (KclFleetWatch).
+   * state is reported (KclFleetWatch). Returns the leases listed (none when the table was just
+   * created) and when the listing began (monotonic).
    */
-  private async checkLeaseTable(signal: AbortSignal): Promise<void> {
+  private async checkLeaseTable(signal: AbortSignal): Promise<{ leases: Lease[]; listedAt: number } | undefined> {
     const table = this.coordinator.table;
     const { created, description } = await table.ensureTable(signal);
-    if (created) return;
+    if (created) return undefined;
+    const listedAt = this.options.clock.monotonic();
     const leases = await table.listLeases({ signal });
     const multiStream = leases.find((l) => l.streamIdentifier !== undefined);
     if (multiStream) throw new MultiStreamLeaseTableError(table.tableName, multiStream.leaseKey);
     await this.kclFleet.checkAtStart(description, signal);
+    return { leases, listedAt };
   }
 
   /** Undoes a failed start: leases released, consumers ended, clients destroyed. */
@@ -300,10 +309,11 @@ export class KinesisConsumer {
     return this.runShardSync(this.loop.signal);
   }
 
-  private runShardSync(signal: AbortSignal): Promise<void> {
+  /** `leases`: the table's leases listed moments ago (start-up), used instead of the pass's own scan. */
+  private runShardSync(signal: AbortSignal, leases?: readonly Lease[]): Promise<void> {
     const run = this.syncChain.then(async () => {
       const started = this.options.clock.monotonic();
-      const result = await this.syncer.sync(signal);
+      const result = await this.syncer.sync(signal, leases ? { leases } : {});
       this.emitter.emit('shardSync', { ...result, durationMs: this.options.clock.monotonic() - started });
       if (result.created.length > 0 && this.coordinator.state === 'running') await this.coordinator.runTakerOnce().catch(() => undefined);
     });

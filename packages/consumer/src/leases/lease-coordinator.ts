@@ -3,6 +3,7 @@ import { ShardCheckpointer } from '../checkpoint/checkpointer.js';
 import { CoordinatorStoppedError, LeaseLostError } from '../errors.js';
 import type { LeaseCoordinatorEvents, TakerRunEvent } from './events.js';
 import type { HeldLease } from './held-lease.js';
+import type { Lease } from './lease.js';
 import { LeaseRenewer, type RenewalResult } from './lease-renewer.js';
 import { LeaseTable } from './lease-table.js';
 import { LeaseTaker } from './lease-taker.js';
@@ -10,6 +11,16 @@ import { MetricsScope } from './metrics.js';
 import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type ResolvedLeaseCoordinatorOptions } from './options.js';
 
 export type LeaseCoordinatorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+export interface StartLeaseCoordinatorOptions {
+  /**
+   * The table's leases as listed moments ago by a caller that already made the table ready
+   * (`table.ensureTable()`, then `table.listLeases()`): start() then neither describes the table
+   * nor scans it again, and keeps this worker's own leases from this list. Stale counters in it
+   * only make those takes fail (the taker picks the leases up later), so "moments ago" means seconds.
+   */
+  leases?: readonly Lease[];
+}
 
 export interface StopLeaseCoordinatorOptions {
   /** Release held leases so peers take them at once (default: the releaseLeasesOnStop option, true). */
@@ -111,25 +122,28 @@ export class LeaseCoordinator {
    * Makes sure the table exists (DescribeTable, CreateTable if missing and allowed, wait for
    * ACTIVE), adopts the leases the table says are ours (same workerId after a restart), then starts
    * the renewer and taker timers. Idempotent. A coordinator is single-use: start after stop rejects.
+   * With `options.leases`, the table is taken as ready and not scanned (see StartLeaseCoordinatorOptions).
    */
-  start(signal?: AbortSignal): Promise<void> {
+  start(signal?: AbortSignal, options: StartLeaseCoordinatorOptions = {}): Promise<void> {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') {
       return Promise.reject(new CoordinatorStoppedError('start() after stop(): create a new LeaseCoordinator'));
     }
-    this.startPromise ??= this.doStart(signal);
+    this.startPromise ??= this.doStart(signal, options.leases);
     return this.startPromise;
   }
 
-  private async doStart(signal?: AbortSignal): Promise<void> {
+  private async doStart(signal: AbortSignal | undefined, listed: readonly Lease[] | undefined): Promise<void> {
     this.stateValue = 'starting';
     const loop = new AbortController();
     this.loop = loop;
     const linked = linkSignals(loop.signal, signal);
     try {
-      const { created } = await this.table.ensureTable(linked.signal);
-      if (created) this.logger.info({}, 'lease table created');
+      if (!listed) {
+        const { created } = await this.table.ensureTable(linked.signal);
+        if (created) this.logger.info({}, 'lease table created');
+      }
       try {
-        const adopted = await this.taker.adoptOwnLeases(linked.signal);
+        const adopted = await this.taker.adoptOwnLeases(linked.signal, listed);
         if (adopted > 0) this.logger.info({ adopted }, 'kept leases from a previous run of this worker');
       } catch (err) {
         if (isAbortError(err) || linked.signal.aborted) throw err;

@@ -48,9 +48,11 @@ export class LeaseTaker {
   /**
    * Start-up: renews (takes with the same owner) every lease the table says is ours, even if it
    * looks expired, so a worker restarted with the same workerId keeps its leases. Returns how many.
+   * `listed`: the table's leases as listed moments ago, used instead of a Scan (a stale counter
+   * only makes a take fail; the taker's next pass picks that lease up).
    */
-  async adoptOwnLeases(signal?: AbortSignal): Promise<number> {
-    const leases = await this.scan(signal);
+  async adoptOwnLeases(signal?: AbortSignal, listed?: readonly Lease[]): Promise<number> {
+    const leases = listed ? this.accept([...listed]) : await this.scan(signal);
     const own = leases.filter(
       (l) => l.leaseOwner === this.o.workerId && l.checkpointOwner === undefined && !this.o.renewer.get(l.leaseKey)?.isHeld,
     );
@@ -133,6 +135,11 @@ export class LeaseTaker {
       throw err;
     }
     this.o.metrics.call('ListLeases', true, started, { Operation: LeaseMetricOperation.take });
+    return this.accept(leases);
+  }
+
+  /** A listing of the table as the taker uses it: without multi-stream leases, observed for liveness. */
+  private accept(leases: Lease[]): Lease[] {
     const ours = this.withoutMultiStreamLeases(leases);
     this.observe(ours, this.o.clock.monotonic());
     return ours;

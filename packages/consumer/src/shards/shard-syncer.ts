@@ -39,10 +39,12 @@ export class ShardSyncer {
   /**
    * One full pass: scan leases, list shards (filtered by the initial position when the table is
    * empty), create the missing leases, delete finished parents whose children have started.
+   * `options.leases`: the table's leases as listed moments ago, used instead of the scan (leases
+   * are created only if absent, and a parent, once deletable, stays so).
    */
-  async sync(signal: AbortSignal, options: { cleanup?: boolean } = {}): Promise<ShardSyncResult> {
+  async sync(signal: AbortSignal, options: { cleanup?: boolean; leases?: readonly Lease[] } = {}): Promise<ShardSyncResult> {
     const { table, lister } = this.ctx;
-    const leases = await table.listLeases({ signal });
+    const leases = options.leases ?? (await table.listLeases({ signal }));
     const empty = leases.length === 0;
     const shards = empty ? await this.listCoveringShards(signal) : await lister.list(undefined, signal);
     const byShard = new Map(leases.filter((l) => l.streamIdentifier === undefined).map((l) => [l.shardId, l]));
