@@ -52,6 +52,8 @@ export class LeaseCoordinator {
   private cancelTakerTimer: (() => void) | undefined;
   private nextRenewDue = 0;
   private fastPassesInRow = 0;
+  /** Monotonic time the armed taker timer fires. */
+  private takerTimerDueAt = 0;
   private renewChain: Promise<unknown> = Promise.resolve();
   private takerChain: Promise<unknown> = Promise.resolve();
 
@@ -223,8 +225,28 @@ export class LeaseCoordinator {
     return run;
   }
 
-  /** Runs one taker pass now (serialised with the timer's passes). */
+  /**
+   * Runs one taker pass now (serialised with the timer's passes). A timer pass due sooner after it
+   * than the timer would space two passes is put back to that spacing (never brought forward):
+   * passes run from outside (start-up, shard sync) then still leave peers that started together
+   * time to see each other's first takes before taking more.
+   */
   async runTakerOnce(): Promise<TakerRunEvent> {
+    const run = await this.takerPass();
+    // No timer armed: a timer pass is in progress and schedules the next one itself.
+    if (this.cancelTakerTimer) {
+      const next = this.nextTakerPass(run);
+      if (this.takerTimerDueAt < this.options.clock.monotonic() + next.delay) {
+        this.cancelTakerTimer();
+        this.cancelTakerTimer = undefined;
+        this.fastPassesInRow = next.fastPassesInRow;
+        this.scheduleTaker(next.delay);
+      }
+    }
+    return run;
+  }
+
+  private takerPass(): Promise<TakerRunEvent> {
     const signal = this.requireRunning();
     const run = this.takerChain.then(() => this.taker.runOnce(signal));
     this.takerChain = run.catch(() => undefined);
@@ -285,6 +307,7 @@ export class LeaseCoordinator {
 
   private scheduleTaker(delay: number): void {
     if (this.stateValue !== 'running') return;
+    this.takerTimerDueAt = this.options.clock.monotonic() + delay;
     this.cancelTakerTimer = this.options.clock.setTimer(() => {
       this.cancelTakerTimer = undefined;
       void this.takerTick();
@@ -292,32 +315,35 @@ export class LeaseCoordinator {
   }
 
   private async takerTick(): Promise<void> {
-    let settled = false;
-    let totalLeases = Infinity;
-    let nextExpiry: number | undefined;
+    let run: TakerRunEvent | undefined;
     try {
-      const run = await this.runTakerOnce();
-      settled = run.settled;
-      totalLeases = run.totalLeases;
-      nextExpiry = run.nextExpiryInMillis;
+      run = await this.takerPass();
     } catch (err) {
       if (isAbortError(err) || this.stateValue !== 'running') return;
       const error = err instanceof Error ? err : new Error(String(err));
       this.logger.warn(errorFields(err), 'taker pass failed');
       this.emitter.emit('takerFailed', { error });
     }
+    const next = this.nextTakerPass(run);
+    this.fastPassesInRow = next.fastPassesInRow;
+    this.scheduleTaker(next.delay);
+  }
+
+  /** When the timer's next pass is due after `run` (undefined: the pass failed), and the fast-pass count then. */
+  private nextTakerPass(run: TakerRunEvent | undefined): { delay: number; fastPassesInRow: number } {
+    const totalLeases = run?.totalLeases ?? Infinity;
+    const nextExpiry = run?.nextExpiryInMillis;
     const o = this.options;
     let delay =
       o.smallTableTakerIntervalMillis !== undefined && totalLeases <= o.smallTableMaxLeases ? o.smallTableTakerIntervalMillis : o.takerIntervalMillis;
-    if (settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
-      this.fastPassesInRow = 0;
-    } else {
+    let fastPassesInRow = 0;
+    if (!run?.settled && this.fastPassesInRow < o.maxFastTakerPasses) {
       // Not settled: look again soon (jittered so peers do not scan in lock-step).
-      this.fastPassesInRow += 1;
+      fastPassesInRow = this.fastPassesInRow + 1;
       delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
     }
     // Look again the moment a silent worker's lease would expire, not up to a period later.
     if (o.expiryLookAhead && nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
-    this.scheduleTaker(delay);
+    return { delay, fastPassesInRow };
   }
 }

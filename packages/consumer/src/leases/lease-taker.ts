@@ -57,7 +57,7 @@ export class LeaseTaker {
       (l) => l.leaseOwner === this.o.workerId && l.checkpointOwner === undefined && !this.o.renewer.get(l.leaseKey)?.isHeld,
     );
     const results = await Promise.all(own.map((l) => this.take(l, 'adopted', signal)));
-    return results.filter(Boolean).length;
+    return results.filter((r) => r === 'taken').length;
   }
 
   /** One taker pass. Throws if the scan fails (after retries); failed takes are counted, not thrown. */
@@ -74,19 +74,20 @@ export class LeaseTaker {
       takeStreak: this.takeStreak,
       random: this.o.random,
     });
-    const jobs: { lease: Lease; acquisition: LeaseAcquisition }[] = [
-      ...plan.toTake.map((c) => ({ lease: c.lease, acquisition: c.status === 'orphaned' ? ('adopted' as const) : ('taken' as const) })),
-      ...plan.toSteal.map((c) => ({ lease: c.lease, acquisition: 'stolen' as const })),
+    const spares = [...plan.spares];
+    const jobs: (() => Promise<boolean>)[] = [
+      ...plan.toTake.map((c) => () => this.takeOrSpare(c, spares, signal)),
+      ...plan.toSteal.map((c) => async () => (await this.take(c.lease, 'stolen', signal)) === 'taken'),
     ];
     // allSettled: a stop must not return while a take is still in flight (its lease would escape the release).
-    const settledJobs = await Promise.allSettled(jobs.map((j) => this.semaphore.use(() => this.take(j.lease, j.acquisition, signal), signal)));
+    const settledJobs = await Promise.allSettled(jobs.map((job) => this.semaphore.use(job, signal)));
     if (signal?.aborted) throw abortReason(signal);
     const outcomes = settledJobs.map((r) => r.status === 'fulfilled' && r.value);
     let taken = 0;
     let stolen = 0;
     outcomes.forEach((ok, i) => {
       if (!ok) return;
-      if (jobs[i]!.acquisition === 'stolen') stolen += 1;
+      if (i >= plan.toTake.length) stolen += 1;
       else taken += 1;
     });
     const failed = jobs.length - taken - stolen;
@@ -215,23 +216,36 @@ export class LeaseTaker {
   }
 
   /** A counter-conditioned take; true if we now hold the lease. */
-  private async take(observed: Lease, acquisition: LeaseAcquisition, signal?: AbortSignal): Promise<boolean> {
+  /**
+   * Takes an available lease; when another worker took it first (a lost race, not an error), the
+   * next spare instead, until one is taken or none is left. True if one was taken.
+   */
+  private async takeOrSpare(first: ClassifiedLease, spares: ClassifiedLease[], signal?: AbortSignal): Promise<boolean> {
+    for (let candidate: ClassifiedLease | undefined = first; candidate; candidate = spares.shift()) {
+      const outcome = await this.take(candidate.lease, candidate.status === 'orphaned' ? 'adopted' : 'taken', signal);
+      if (outcome !== 'lost') return outcome === 'taken';
+    }
+    return false;
+  }
+
+  /** `lost`: another writer changed the lease first (the counter condition failed); `failed`: an error or an abort. */
+  private async take(observed: Lease, acquisition: LeaseAcquisition, signal?: AbortSignal): Promise<'taken' | 'lost' | 'failed'> {
     const started = this.o.clock.monotonic();
     try {
       const result = await this.o.table.takeLease(observed, this.o.workerId, { maxAttempts: 3, ...(signal ? { signal } : {}) });
       this.o.metrics.call('TakeLease', result.ok, started, { Operation: LeaseMetricOperation.take });
       if (!result.ok) {
         this.o.logger.debug({ leaseKey: observed.leaseKey, acquisition }, 'lease taken by another worker first');
-        return false;
+        return 'lost';
       }
       const lease: Lease = result.lease ?? { ...observed, leaseOwner: this.o.workerId, leaseCounter: result.counter };
       this.o.renewer.add(lease, acquisition, started, observed.leaseOwner === this.o.workerId ? undefined : observed.leaseOwner);
-      return true;
+      return 'taken';
     } catch (err) {
-      if (isAbortError(err) || signal?.aborted) return false;
+      if (isAbortError(err) || signal?.aborted) return 'failed';
       this.o.metrics.call('TakeLease', false, started, { Operation: LeaseMetricOperation.take });
       this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err) }, 'take failed');
-      return false;
+      return 'failed';
     }
   }
 }

@@ -38,6 +38,17 @@ describe('planLeaseTaking', () => {
     expect(planLeaseTaking({ ...base, workerId: 'a', leases: view('a', owners.slice(0, 3)) }).toTake).toHaveLength(1);
   });
 
+  it('the available leases not chosen are the spares, in the order to try them; none when stealing', () => {
+    // a's own orphaned lease (3) first, then the unowned ones; slow start takes 1 of the 5.
+    const owners = [undefined, undefined, 'b', 'a', undefined, undefined];
+    const p = planLeaseTaking({ ...base, workerId: 'a', leases: view('a', owners, (i) => (i === 3 ? 'orphaned' : undefined)) });
+    expect(p.toTake.map((c) => c.lease.leaseKey)).toEqual(['shardId-3']);
+    expect(p.spares.map((c) => c.lease.leaseKey).sort()).toEqual(['shardId-0', 'shardId-1', 'shardId-4', 'shardId-5']);
+    const steal = planLeaseTaking({ ...base, workerId: 'a', leases: view('a', ['b', 'b', 'b', 'b']) });
+    expect(steal.toSteal).toHaveLength(1);
+    expect(steal.spares).toEqual([]);
+  });
+
   it('never takes beyond the target, counting the workers that own live leases', () => {
     // 12 leases: b and c own 4 each, 4 unowned: a's target is 4.
     const owners = ['b', 'b', 'b', 'b', 'c', 'c', 'c', 'c', undefined, undefined, undefined, undefined];

@@ -43,6 +43,12 @@ export interface TakePlan {
   /** Most leases this pass may take (slow-start cap). */
   takeLimit: number;
   toTake: ClassifiedLease[];
+  /**
+   * The other available leases, in the order to try them: a take that loses its race (another
+   * worker took that lease first) tries the next of these instead, so colliding with a peer that
+   * started at the same moment does not leave this worker empty-handed and invisible to it.
+   */
+  spares: ClassifiedLease[];
   toSteal: ClassifiedLease[];
   victim?: string;
 }
@@ -107,6 +113,7 @@ export function planLeaseTaking(input: TakePlanInput): TakePlan {
     expiredLeases,
     takeLimit,
     toTake: [],
+    spares: [],
     toSteal: [],
   };
   if (needed <= 0) return plan;
@@ -121,7 +128,10 @@ export function planLeaseTaking(input: TakePlanInput): TakePlan {
       available.filter((c) => c.status !== 'orphaned'),
       random,
     );
-    plan.toTake = [...own, ...others].slice(0, Math.min(needed, takeLimit));
+    const ordered = [...own, ...others];
+    const count = Math.min(needed, takeLimit);
+    plan.toTake = ordered.slice(0, count);
+    plan.spares = ordered.slice(count);
     return plan;
   }
 

@@ -153,6 +153,62 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     expect(lost).toEqual([]);
   });
 
+  it('a take that loses its race to a peer takes another available lease in the same pass', async () => {
+    const [a] = (await startFleet(1, 4)) as [FleetWorker];
+    // A peer takes whichever lease worker-0 tries first, just before worker-0's write reaches the table.
+    let raced: string | undefined;
+    a.io.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand' && raced === undefined) {
+          raced = (args.input as { Key: { leaseKey: { S: string } } }).Key.leaseKey.S;
+          expect((await fleet.table.takeLease((await fleet.table.getLease(raced))!, 'peer')).ok).toBe(true);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'peerTakesFirst' },
+    );
+    const pass = await a.coordinator.runTakerOnce(); // first pass: slow start takes 1 of the 4
+    expect(pass).toMatchObject({ taken: 1, failed: 0 });
+    const held = a.coordinator.heldLeases().map((h) => h.leaseKey);
+    expect(held).toHaveLength(1);
+    expect(held).not.toContain(raced);
+    const owners = await fleet.owners();
+    expect(owners.get(raced!)).toBe('peer');
+    expect(owners.get(held[0]!)).toBe('worker-0');
+  });
+
+  it('a take that fails with an error (not a lost race) does not move on to the other leases', async () => {
+    const [a] = (await startFleet(1, 4)) as [FleetWorker];
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
+    a.io.setFault((name) => (name === 'UpdateItemCommand' ? denied : undefined));
+    const before = a.io.counts.get('UpdateItemCommand') ?? 0;
+    expect(await a.coordinator.runTakerOnce()).toMatchObject({ taken: 0, failed: 1 });
+    expect((a.io.counts.get('UpdateItemCommand') ?? 0) - before).toBe(1);
+    a.io.setFault(undefined);
+  });
+
+  it('a pass run from outside puts back a timer pass due too soon after it, and never brings one forward', async () => {
+    fleet = newFleet();
+    // random 0.5: the first timer pass is due 50 ms after start; a fast pass 1,000 ms after the one before.
+    const soon = fleet.addWorker('soon', { takerInitialJitterMillis: 100, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
+    const late = fleet.addWorker('late', { takerInitialJitterMillis: 1_000_000, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
+    await soon.coordinator.start();
+    await late.coordinator.start();
+    await seedLeases(fleet.table, 8);
+    const timerPasses = { soon: 0, late: 0 };
+    expect((await soon.coordinator.runTakerOnce()).settled).toBe(false);
+    expect((await late.coordinator.runTakerOnce()).settled).toBe(false);
+    soon.coordinator.on('takerRun', () => void (timerPasses.soon += 1));
+    late.coordinator.on('takerRun', () => void (timerPasses.late += 1));
+
+    await fleet.advance(900);
+    expect(timerPasses).toEqual({ soon: 0, late: 0 });
+    await fleet.advance(200);
+    expect(timerPasses).toEqual({ soon: 1, late: 0 });
+    await fleet.advance(10_000);
+    expect(timerPasses.late).toBe(0);
+  });
+
   it('respects maxLeasesForWorker and reports the spillover', async () => {
     fleet = newFleet();
     const w = fleet.addWorker('capped', { maxLeasesForWorker: 5 });
