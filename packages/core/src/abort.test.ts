@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortError, untilAborted } from './abort.js';
+import { AbortError, sharedAbortController, untilAborted } from './abort.js';
 
 describe('untilAborted', () => {
   it('settles as the promise does while the signal stays quiet', async () => {
@@ -19,5 +19,29 @@ describe('untilAborted', () => {
     const plain = new AbortController();
     plain.abort('not an error');
     await expect(untilAborted(never, plain.signal)).rejects.toBeInstanceOf(AbortError);
+  });
+});
+
+describe('sharedAbortController', () => {
+  it("takes many listeners without Node's MaxListenersExceededWarning, and aborts them all", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const plain = new AbortController();
+      const shared = sharedAbortController();
+      let aborted = 0;
+      for (let i = 0; i < 50; i++) {
+        plain.signal.addEventListener('abort', () => {});
+        shared.signal.addEventListener('abort', () => void (aborted += 1));
+      }
+      shared.abort();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(aborted).toBe(50);
+      // The plain controller's signal warns once (proving the check is on); the shared one does not.
+      expect(warnings).toEqual(['MaxListenersExceededWarning']);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { systemClock, type Clock } from './clock.js';
 
 /** Rejection used when an AbortSignal ends a wait; `name` is 'AbortError' as in the platform. */
@@ -7,6 +8,17 @@ export class AbortError extends Error {
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
     super(message, options);
   }
+}
+
+/**
+ * An AbortController whose signal many waits listen on at once by design (one per held lease,
+ * shard or request in flight): Node's MaxListenersExceededWarning ("possible memory leak") is
+ * turned off for it. Every wait still removes its listener when it ends.
+ */
+export function sharedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 export function isAbortError(err: unknown): boolean {

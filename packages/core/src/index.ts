@@ -1,4 +1,4 @@
-export { AbortError, abortReason, isAbortError, linkSignals, sleep, throwIfAborted, untilAborted, whenAborted } from './abort.js';
+export { AbortError, abortReason, isAbortError, linkSignals, sharedAbortController, sleep, throwIfAborted, untilAborted, whenAborted } from './abort.js';
 export {
   classifyAwsError,
   NETWORK_ERROR_CODES,

@@ -1,5 +1,4 @@
-import { setMaxListeners } from 'node:events';
-import { childLogger } from '@kinesis-kit/core';
+import { childLogger, sharedAbortController } from '@kinesis-kit/core';
 import { EmbeddedDynamo } from './dynamodb.js';
 import { KinesisEngine } from './engine.js';
 import { MockError, MockErrorCode } from './errors.js';
@@ -128,9 +127,8 @@ export async function startMockServer(options?: MockServerOptions): Promise<Mock
   );
   engine.onStreamDeleted = (stream) => subscriptions.endForStream(stream);
   engine.onConsumerDeleted = (consumer) => subscriptions.endForConsumer(consumer);
-  const abort = new AbortController();
   // Every request waiting in a latency fault listens on it: many in flight is normal, not a leak.
-  setMaxListeners(0, abort.signal);
+  const abort = sharedAbortController();
   const router = new Router({
     engine,
     faults,

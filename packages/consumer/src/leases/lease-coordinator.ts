@@ -1,4 +1,4 @@
-import { childLogger, errorFields, isAbortError, linkSignals, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import { childLogger, errorFields, isAbortError, linkSignals, sharedAbortController, TypedEmitter, type Logger } from '@kinesis-kit/core';
 import { ShardCheckpointer } from '../checkpoint/checkpointer.js';
 import { CoordinatorStoppedError, LeaseLostError } from '../errors.js';
 import type { LeaseCoordinatorEvents, TakerRunEvent } from './events.js';
@@ -136,7 +136,7 @@ export class LeaseCoordinator {
 
   private async doStart(signal: AbortSignal | undefined, listed: readonly Lease[] | undefined): Promise<void> {
     this.stateValue = 'starting';
-    const loop = new AbortController();
+    const loop = sharedAbortController();
     this.loop = loop;
     const linked = linkSignals(loop.signal, signal);
     try {

@@ -62,6 +62,30 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
     expect(await leakedResources(before)).toEqual({});
   });
 
+  it("a worker holding 24 shards consumes, renews and stops without Node's MaxListenersExceededWarning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const backend = await backends.start();
+      await createStream(backend, 'wide', 24);
+      const put = await produce(backend, 'wide', 48, 3);
+      const deliveries = new Deliveries();
+      const c = consumer(backend, { applicationName: 'wide-app', streamName: 'wide', eachBatch: ({ records }) => void deliveries.add(records) });
+      let renewedAll = 0;
+      c.on('takerRun', (e) => void (e.heldLeases === 24 && (renewedAll += 1)));
+      await c.start();
+      await until(() => deliveries.unique === put && c.status().shards.length === 24, 'every record, every shard held');
+      // Two taker passes holding every lease are a taker period apart, longer than the renewal interval.
+      await until(() => renewedAll >= 2, 'two taker passes holding all 24 leases');
+      await c.stop({ timeoutMillis: 2_000 });
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('resumes after a restart from a checkpoint in the middle of an aggregated record', async () => {
     const backend = await backends.start();
     await createStream(backend, 'one', 1);

@@ -65,6 +65,32 @@ describe('LeaseCoordinator lifecycle', () => {
     expect(await leakedResources(before)).toEqual({});
   });
 
+  it("a worker holding many leases takes, renews and releases them without Node's MaxListenersExceededWarning", async () => {
+    // Every renewal (and every take waiting for a permit) listens on the coordinator's signal at once.
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    const io = makeClient(dynalite.endpoint);
+    const tableName = uniqueTableName('many');
+    const clock = new ManualClock();
+    const c = new LeaseCoordinator({ dynamoDbClient: io.client, tableName, workerId: 'w', clock, takerInitialJitterMillis: 1_000_000 });
+    try {
+      await c.start();
+      await seedLeases(new LeaseTable({ client: io.client, tableName }), 40);
+      for (let pass = 0; pass < 6 && c.heldLeases().length < 40; pass++) await c.runTakerOnce();
+      expect(c.heldLeases()).toHaveLength(40);
+      await clock.advance(5_000); // the renewer's timer pass, and more due for the one below
+      const pass = await c.runRenewalOnce();
+      expect(pass.renewed + pass.skipped).toBe(40);
+      await c.stop();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      io.client.destroy();
+    }
+  });
+
   it('start() can be aborted while waiting for the table; nothing is left scheduled and start can be retried', async () => {
     const slow = await startDynalite({ createTableMs: 60_000 });
     const io = makeClient(slow.endpoint);
