@@ -73,6 +73,11 @@ export class PollPacer {
     return this.throttles;
   }
 
+  /** Consecutive calls failed otherwise (reset by a success). */
+  get consecutiveErrors(): number {
+    return this.errors;
+  }
+
   /** Milliseconds to wait from `now` before the next call. */
   delay(now: number): number {
     const sinceStart = this.lastCallStart === undefined ? Infinity : now - this.lastCallStart;

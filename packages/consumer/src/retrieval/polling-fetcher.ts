@@ -187,8 +187,16 @@ export class PollingFetcher extends QueuedFetcher {
     else this.pacer.failed();
   }
 
+  /**
+   * Every failure is a retrievalError event; the log says it at warn level when it is permanent,
+   * from the 6th throttled call in a row (throttling now and then is normal), and from the 3rd
+   * other failure in a row (5xx, network: a lone one is retried quietly, an outage is not quiet).
+   */
   private report(operation: string, err: unknown, kind: RetrievalErrorInfo['kind']): void {
-    const loud = kind === 'permanent' || (kind === 'throttling' && this.pacer.consecutiveThrottles >= 5);
+    const loud =
+      kind === 'permanent' ||
+      (kind === 'throttling' && this.pacer.consecutiveThrottles >= 5) ||
+      ((kind === 'transient' || kind === 'network') && this.pacer.consecutiveErrors >= 2);
     reportRetrievalError(this.ctx, operation, err, kind, loud);
   }
 }

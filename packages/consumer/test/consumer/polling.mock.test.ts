@@ -3,6 +3,7 @@ import type { UserRecord } from '@kinesis-kit/aggregation';
 import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
 import { describe, expect, it } from 'vitest';
 import { KinesisConsumer, type ConsumerHandler, type ConsumerSettings, type ProcessingErrorInfo } from '../../src/index.js';
+import { capturingLogger } from '../../src/capturing-logger.test-helpers.js';
 import { createStream, decode, Deliveries, FAST_LEASES, produce, useBackendPerTest, until, type Backend } from './harness.js';
 
 const backends = useBackendPerTest();
@@ -84,6 +85,28 @@ describe('KinesisConsumer with polling, against the mock (limits on)', () => {
     } finally {
       process.off('warning', onWarning);
     }
+  });
+
+  it('GetRecords failing again and again is logged at warn level from the 3rd failure in a row; nothing is lost', async () => {
+    const backend = await backends.start();
+    await createStream(backend, 'outage', 1);
+    const { logger, warnings } = capturingLogger();
+    const deliveries = new Deliveries();
+    const warningsAtEachError: number[] = [];
+    const c = consumer(backend, { applicationName: 'outage-app', streamName: 'outage', logger, eachBatch: ({ records }) => void deliveries.add(records) });
+    c.on('retrievalError', (e) => {
+      expect(e).toMatchObject({ operation: 'GetRecords', kind: 'transient' });
+      warningsAtEachError.push(warnings.filter((w) => w === 'GetRecords failed').length);
+    });
+    await c.start();
+    await until(() => c.status().shards[0]?.state === 'processing', 'the shard being read');
+    backend.server.setFaults({ rules: [{ operation: 'GetRecords', errorRate: 1 }] });
+    const put = await produce(backend, 'outage', 5, 4);
+    await until(() => warningsAtEachError.length >= 3, 'three failed GetRecords calls');
+    backend.server.setFaults(undefined);
+    // The first two were said at debug level only, the third at warn level.
+    expect(warningsAtEachError.slice(0, 3)).toEqual([0, 0, 1]);
+    await until(() => deliveries.unique === put, 'every record after the outage');
   });
 
   it('resumes after a restart from a checkpoint in the middle of an aggregated record', async () => {
