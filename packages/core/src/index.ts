@@ -23,6 +23,7 @@ export {
   type MetricUnit,
 } from './metrics.js';
 export { seededRandom, shuffled } from './random.js';
+export { RepeatedLog } from './repeated-log.js';
 export { Semaphore } from './semaphore.js';
 export { TokenBucket } from './token-bucket.js';
 export {

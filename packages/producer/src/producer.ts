@@ -12,6 +12,7 @@ import {
   childLogger,
   classifyAwsError,
   errorFields,
+  RepeatedLog,
   Semaphore,
   speaksAwsJson11,
   TypedEmitter,
@@ -101,6 +102,8 @@ export class KinesisProducer {
   private readonly client: KinesisClient;
   private readonly ownsClient: boolean;
   private readonly logger: Logger;
+  /** A failing PutRecords is logged once per error code per 10 s (with how many went unlogged). */
+  private readonly failureLog: RepeatedLog;
   private readonly emitter: TypedEmitter<ProducerEvents>;
   private readonly metrics: ProducerMetrics;
   private readonly shardMap: ShardMap;
@@ -157,6 +160,7 @@ export class KinesisProducer {
     const o = resolveProducerOptions(options);
     this.options = o;
     this.logger = childLogger(o.logger, { component: 'KinesisProducer', streamName: o.streamLabel });
+    this.failureLog = new RepeatedLog(o.clock);
     this.emitter = new TypedEmitter<ProducerEvents>(this.logger);
     this.metrics = new ProducerMetrics(o.metrics, o.metricsLevel, o.metricsGranularity, o.streamLabel, o.clock);
     this.ownsClient = o.kinesisClient === undefined;
@@ -771,7 +775,9 @@ export class KinesisProducer {
         this.metrics.record(M.ErrorsByCode, 1, 'Count', undefined, { ErrorCode: code });
         this.metrics.record(M.AllErrors, 1, 'Count');
       }
-      this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords }, 'PutRecords failed');
+      this.failureLog.note(code, (suppressed) =>
+        this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords, ...(suppressed > 0 ? { suppressed } : {}) }, 'PutRecords failed'),
+      );
       this.emitter.emit('requestCompleted', { entries: batch.length, userRecords, failedEntries: batch.length, durationMs: duration, errorCode: code });
       const retriable = timedOut || classified.retriable;
       // failIfThrottled covers ProvisionedThroughputExceededException only, as in the KPL: other

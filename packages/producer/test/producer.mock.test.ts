@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { SplitShardCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { hashKeyInRange, partitionKeyToHashKey, toHashKeyRange } from '@kinesis-kit/aggregation';
-import { activeResources, InMemoryMetricsSink, leakedResources } from '@kinesis-kit/core';
+import { activeResources, InMemoryMetricsSink, leakedResources, MemoryLogger } from '@kinesis-kit/core';
 import { startMockServer, type MockServer, type MockServerOptions } from '@kinesis-kit/mock';
 import { describe, expect, it } from 'vitest';
 import {
@@ -89,6 +89,22 @@ describe('KinesisProducer against the mock (limits on)', () => {
     const back = await readBack(server, client, 's');
     const keys = new Set([...back.byShard.values()].flat().map((r) => r.partitionKey));
     for (let i = 0; i < N; i++) expect(keys.has(`p${i}`)).toBe(true);
+  });
+
+  it('a PutRecords failing again and again is logged once per error code in 10 s, not once per request', async () => {
+    const failures = 12;
+    const { client } = await setup(1, { faults: { rules: [{ operation: 'PutRecords', errorRate: 1, errorCode: 'InternalFailure', statusCode: 500, maxCount: failures }] } });
+    const logger = new MemoryLogger();
+    const producer = producerFor(client, { logger, retryBaseDelay: 5, retryMaxDelay: 10 });
+    await producer.ready();
+    let retries = 0;
+    producer.on('retrying', () => void (retries += 1));
+    const r = await producer.put({ partitionKey: 't', data: 'x' });
+    expect(r.successful).toBe(true);
+    expect(r.attempts).toHaveLength(failures + 1);
+    expect(retries).toBe(failures); // the event still reports every one
+    const said = logger.entries.filter((e) => e.message === 'PutRecords failed');
+    expect(said).toEqual([{ level: 'warn', fields: expect.objectContaining({ code: 'InternalFailure', entries: 1, userRecords: 1 }), message: 'PutRecords failed' }]);
   });
 
   it('retries a request that passes requestTimeout (the SDK call is aborted)', async () => {

@@ -1,4 +1,4 @@
-import { classifyAwsError, errorFields, isAbortError, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import { classifyAwsError, errorFields, isAbortError, RepeatedLog, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
 import { CheckpointThrottledError, DynamoDbOperationError, LeaseLostError } from '../errors.js';
 import { withWriteDeadline, WriteDeadlineError } from './dynamodb-call.js';
 import type { LeaseAcquisition, LeaseCoordinatorEvents, LeaseLostReason } from './events.js';
@@ -63,9 +63,12 @@ export class LeaseRenewer {
   private readonly renewing = new Set<HeldLease>();
   /** Leases lost (not stopped) since the last pass reported LostLeases. */
   private lostSinceLastPass = 0;
+  /** A failing renewal is logged once per error code per 10 s (every lease of a pass fails alike in an outage). */
+  private readonly failureLog: RepeatedLog;
 
   constructor(private readonly o: LeaseRenewerOptions) {
     this.semaphore = new Semaphore(o.maxConcurrency);
+    this.failureLog = new RepeatedLog(o.clock);
   }
 
   get size(): number {
@@ -231,7 +234,9 @@ export class LeaseRenewer {
         errorKind: c.kind,
         msUntilExpiry,
       });
-      this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err) }, 'lease renewal failed; still held');
+      this.failureLog.note(c.code, (suppressed) =>
+        this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err), ...(suppressed > 0 ? { suppressed } : {}) }, 'lease renewal failed; still held'),
+      );
       return 'failed';
     }
   }

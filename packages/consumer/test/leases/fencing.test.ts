@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { InMemoryMetricsSink } from '@kinesis-kit/core';
+import { InMemoryMetricsSink, MemoryLogger, type LogEntry } from '@kinesis-kit/core';
 import { LeaseLostError, type LeaseAcquiredEvent, type LeaseLostEvent, type LeaseRenewalFailedEvent } from '@kinesis-kit/consumer';
 import { type Fleet, type FleetWorker, seedLeases, shardId, throttled, useFleetPerTest } from './harness.js';
 
@@ -132,6 +132,27 @@ describe('renewal under DynamoDB throttling', () => {
     a.io.setFault(undefined);
     await fleet.advance(3_000, 50);
     expect(a.coordinator.heldLeases()).toHaveLength(1);
+  });
+
+  it('renewals failing alike on every lease are logged once per error code in 10 s; each still reports leaseRenewalFailed', async () => {
+    const logger = new MemoryLogger();
+    // Failover 45 s: a renewal pass about every 15 s, and nothing expires within the test.
+    const a = await oneWorker(6, { logger, failoverTimeMillis: 45_000 });
+    let failed = 0;
+    a.coordinator.on('leaseRenewalFailed', () => void (failed += 1));
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
+    a.io.setFault((name) => (name === 'UpdateItemCommand' || name === 'ScanCommand' ? denied : undefined));
+    await fleet.advance(16_000, 50);
+    const said = (): LogEntry[] => logger.entries.filter((e) => e.message === 'lease renewal failed; still held');
+    expect(failed).toBe(6);
+    expect(said()).toHaveLength(1);
+    expect(said()[0]!.fields).toMatchObject({ leaseKey: expect.any(String) as string, err: { code: 'DYNAMODB_ERROR' } });
+    await fleet.advance(15_000, 50); // the next pass, over 10 s after the first said: said again, with the 5 unsaid
+    expect(failed).toBe(12);
+    expect(said()).toHaveLength(2);
+    expect(said()[1]!.fields).toMatchObject({ suppressed: 5 });
+    expect(a.coordinator.heldLeases()).toHaveLength(6);
+    a.io.setFault(undefined);
   });
 
   it('a lease expired locally leaves heldLeases() at once; confirmHeld drops it before the next pass, and LostLeases counts it', async () => {
