@@ -1,4 +1,14 @@
-import { childLogger, errorFields, isAbortError, linkSignals, parseStreamConsumerArn, sleep, TypedEmitter, type Logger } from '@kinesis-kit/core';
+import {
+  childLogger,
+  errorFields,
+  isAbortError,
+  linkSignals,
+  parseStreamConsumerArn,
+  RepeatedLog,
+  sleep,
+  TypedEmitter,
+  type Logger,
+} from '@kinesis-kit/core';
 import { ConsumerConfigError, ConsumerStoppedError, MultiStreamLeaseTableError } from '../errors.js';
 import type { HeldLease } from '../leases/held-lease.js';
 import type { Lease } from '../leases/lease.js';
@@ -52,6 +62,7 @@ export class KinesisConsumer {
   private readonly recordData: NativeRecordData;
   private readonly consumers = new Map<HeldLease, ShardConsumer>();
   private readonly loop = new AbortController();
+  private readonly retrievalFailureLog: RepeatedLog;
   private stateValue: KinesisConsumerState = 'new';
   private startPromise: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -70,6 +81,7 @@ export class KinesisConsumer {
     this.options = o;
     this.clients = resolveClients(options);
     this.logger = childLogger(o.logger, { component: 'KinesisConsumer', workerId: o.workerId });
+    this.retrievalFailureLog = new RepeatedLog(o.clock);
     this.recordData = new NativeRecordData(this.clients.kinesis, this.logger);
     this.emitter = new TypedEmitter<KinesisConsumerEvents>(this.logger);
     this.metrics = new MetricsScope(o.metrics, o.clock, { WorkerIdentifier: o.workerId });
@@ -346,6 +358,7 @@ export class KinesisConsumer {
         syncer: this.syncer,
         metrics: this.metrics,
         logger: this.logger,
+        retrievalFailureLog: this.retrievalFailureLog,
         events: this.emitter,
         consumerArn: this.consumerArn,
         onConsumerArnChanged: (arn) => this.adoptConsumerArn(arn),

@@ -1,6 +1,6 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SentinelCheckpoint, type ExtendedSequenceNumber, type UserRecord } from '@kinesis-kit/aggregation';
-import { backoffDelay, childLogger, errorFields, isAbortError, linkSignals, sleep, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import { backoffDelay, childLogger, errorFields, isAbortError, linkSignals, sleep, type Logger, type RepeatedLog, type TypedEmitter } from '@kinesis-kit/core';
 import type { ShardCheckpointer } from '../checkpoint/checkpointer.js';
 import type { KinesisConsumerEvents } from '../consumer/events.js';
 import type { ResolvedConsumerOptions } from '../consumer/options.js';
@@ -28,6 +28,8 @@ export interface ShardConsumerContext {
   syncer: ShardSyncer;
   metrics: MetricsScope;
   logger: Logger;
+  /** The consumer's log of retrieval failures said again and again (once per code per 10 s across its shards). */
+  retrievalFailureLog: RepeatedLog;
   events: TypedEmitter<KinesisConsumerEvents>;
   /** The registered stream consumer, in fan-out mode. */
   consumerArn: string | undefined;
@@ -415,6 +417,7 @@ export class ShardConsumer {
       clock: options.clock,
       random: options.random,
       logger: this.logger,
+      failureLog: this.ctx.retrievalFailureLog,
       metrics,
       onError: (info: RetrievalErrorInfo) => events.emit('retrievalError', info),
     };

@@ -1,5 +1,5 @@
 import { SubscribeToShardCommand, type KinesisClient, type StartingPosition, type SubscribeToShardEvent } from '@aws-sdk/client-kinesis';
-import { backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger, type RepeatedLog } from '@kinesis-kit/core';
 import type { MetricsScope } from '../leases/metrics.js';
 import { fetchedBatch, reportRetrievalError, toChildShards } from './fetched-batch.js';
 import { checkSubscriptionNotFound } from './fanout-not-found.js';
@@ -42,6 +42,8 @@ export interface FanOutFetcherContext {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /** Shared by the consumer's shards: a failure all shards meet alike (an outage) is logged once per code per 10 s. Absent: every time. */
+  failureLog?: RepeatedLog;
   metrics: MetricsScope;
   onError(info: RetrievalErrorInfo): void;
 }

@@ -1,5 +1,5 @@
 import type { _Record, ChildShard as SdkChildShard } from '@aws-sdk/client-kinesis';
-import { errorFields, type Logger } from '@kinesis-kit/core';
+import { classifyAwsError, errorFields, type Logger, type RepeatedLog } from '@kinesis-kit/core';
 import type { ChildShard } from '../processing/processor.js';
 import type { FetchedBatch, RetrievalErrorInfo } from './records-fetcher.js';
 
@@ -23,15 +23,25 @@ export function toChildShards(shards: readonly SdkChildShard[] | undefined): Chi
     }));
 }
 
-/** Logs a retrieval failure (at warn when `loud`, else debug) and hands it to the consumer's event. */
+/**
+ * Logs a retrieval failure (at warn when `loud`, else debug; loud ones through the shared
+ * `failureLog`, with `suppressed`) and hands it to the consumer's event.
+ */
 export function reportRetrievalError(
-  ctx: { shardId: string; logger: Logger; onError(info: RetrievalErrorInfo): void },
+  ctx: { shardId: string; logger: Logger; failureLog?: RepeatedLog; onError(info: RetrievalErrorInfo): void },
   operation: string,
   err: unknown,
   kind: RetrievalErrorInfo['kind'],
   loud: boolean,
 ): void {
   const error = err instanceof Error ? err : new Error(String(err));
-  ctx.logger[loud ? 'warn' : 'debug']({ shardId: ctx.shardId, operation, kind, ...errorFields(err) }, `${operation} failed`);
+  const fields = { shardId: ctx.shardId, operation, kind, ...errorFields(err) };
+  if (!loud) ctx.logger.debug(fields, `${operation} failed`);
+  else if (!ctx.failureLog) ctx.logger.warn(fields, `${operation} failed`);
+  else {
+    ctx.failureLog.note(`${operation}:${classifyAwsError(err).code}`, (suppressed) =>
+      ctx.logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, `${operation} failed`),
+    );
+  }
   ctx.onError({ shardId: ctx.shardId, operation, error, kind });
 }

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type GetRecordsCommandOutput, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { classifyAwsError, sleep, type Clock, type Logger } from '@kinesis-kit/core';
+import { classifyAwsError, sleep, type Clock, type Logger, type RepeatedLog } from '@kinesis-kit/core';
 import type { StreamRef } from '../consumer/stream-ref.js';
 import type { MetricsScope } from '../leases/metrics.js';
 import { PollPacer } from './poll-pacer.js';
@@ -40,6 +40,8 @@ export interface PollingFetcherContext {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /** Shared by the consumer's shards: a failure all shards meet alike (an outage) is logged once per code per 10 s. Absent: every time. */
+  failureLog?: RepeatedLog;
   metrics: MetricsScope;
   onError(info: RetrievalErrorInfo): void;
 }
