@@ -75,7 +75,9 @@ export class ShardSyncer {
       }
       if (missingParent !== undefined && !(await table.getLease(child.shardId, { signal }))) {
         metrics.add('MissingMergeParentLease', 1, 'Count', { Operation: 'ShutdownTask' });
-        this.ctx.logger.warn(
+        // Normal when a resharded stream is read from its start: the other parent's own parent has not
+        // ended yet. Info, not warn: nothing is wrong, and nothing is skipped.
+        this.ctx.logger.info(
           { shardId: parent.shardId, childShardId: child.shardId, missingParent },
           'merge child not created yet: the other parent has no lease (its end or the audit creates it)',
         );
