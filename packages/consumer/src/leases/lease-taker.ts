@@ -215,7 +215,6 @@ export class LeaseTaker {
     return stale ? 'expired' : 'live';
   }
 
-  /** A counter-conditioned take; true if we now hold the lease. */
   /**
    * Takes an available lease; when another worker took it first (a lost race, not an error), the
    * next spare instead, until one is taken or none is left. True if one was taken.
@@ -228,7 +227,10 @@ export class LeaseTaker {
     return false;
   }
 
-  /** `lost`: another writer changed the lease first (the counter condition failed); `failed`: an error or an abort. */
+  /**
+   * A counter-conditioned take. `lost`: another writer changed the lease first (the condition
+   * failed); `failed`: an error or an abort.
+   */
   private async take(observed: Lease, acquisition: LeaseAcquisition, signal?: AbortSignal): Promise<'taken' | 'lost' | 'failed'> {
     const started = this.o.clock.monotonic();
     try {
