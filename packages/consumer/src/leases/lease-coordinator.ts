@@ -12,6 +12,9 @@ import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type Reso
 
 export type LeaseCoordinatorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** While a worker ramps up, its passes follow each other at this share of fastTakerIntervalMillis (250 ms by default). */
+const RAMP_UP_INTERVAL_DIVISOR = 4;
+
 export interface StartLeaseCoordinatorOptions {
   /**
    * The table's leases as listed moments ago by a caller that already made the table ready
@@ -338,9 +341,13 @@ export class LeaseCoordinator {
       o.smallTableTakerIntervalMillis !== undefined && totalLeases <= o.smallTableMaxLeases ? o.smallTableTakerIntervalMillis : o.takerIntervalMillis;
     let fastPassesInRow = 0;
     if (!run?.settled && this.fastPassesInRow < o.maxFastTakerPasses) {
-      // Not settled: look again soon (jittered so peers do not scan in lock-step).
+      // Not settled: look again soon (jittered so peers do not scan in lock-step). Sooner while
+      // this worker ramps up (the pass took leases, more are wanted): still long enough for peers
+      // started at the same moment to show their first takes, short enough for a lone worker.
       fastPassesInRow = this.fastPassesInRow + 1;
-      delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
+      const ramping = run !== undefined && run.taken > 0 && run.heldLeases < run.target;
+      const interval = ramping ? o.fastTakerIntervalMillis / RAMP_UP_INTERVAL_DIVISOR : o.fastTakerIntervalMillis;
+      delay = Math.round(interval * (0.75 + 0.5 * o.random()));
     }
     // Look again the moment a silent worker's lease would expire, not up to a period later.
     if (o.expiryLookAhead && nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;

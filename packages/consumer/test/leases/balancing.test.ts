@@ -189,7 +189,8 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
 
   it('a pass run from outside puts back a timer pass due too soon after it, and never brings one forward', async () => {
     fleet = newFleet();
-    // random 0.5: the first timer pass is due 50 ms after start; a fast pass 1,000 ms after the one before.
+    // random 0.5: the first timer pass is due 50 ms after start; a ramp-up pass (the one before took
+    // leases, more are wanted) 250 ms after the one before.
     const soon = fleet.addWorker('soon', { takerInitialJitterMillis: 100, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
     const late = fleet.addWorker('late', { takerInitialJitterMillis: 1_000_000, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
     await soon.coordinator.start();
@@ -201,12 +202,31 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     soon.coordinator.on('takerRun', () => void (timerPasses.soon += 1));
     late.coordinator.on('takerRun', () => void (timerPasses.late += 1));
 
-    await fleet.advance(900);
-    expect(timerPasses).toEqual({ soon: 0, late: 0 });
     await fleet.advance(200);
+    expect(timerPasses).toEqual({ soon: 0, late: 0 });
+    await fleet.advance(100);
     expect(timerPasses).toEqual({ soon: 1, late: 0 });
     await fleet.advance(10_000);
     expect(timerPasses.late).toBe(0);
+  });
+
+  it('ramp-up passes follow each other at a quarter of fastTakerIntervalMillis until the worker holds its target', async () => {
+    fleet = newFleet();
+    const w = fleet.addWorker('lone', { takerInitialJitterMillis: 100, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
+    const t0 = fleet.clock.monotonic();
+    await w.coordinator.start();
+    await seedLeases(fleet.table, 8);
+    const passes: { at: number; taken: number; held: number }[] = [];
+    w.coordinator.on('takerRun', (e) => void passes.push({ at: fleet.clock.monotonic() - t0, taken: e.taken, held: e.heldLeases }));
+    await fleet.advance(3_000, 10);
+    // Slow start takes 1, 2, 4, then the last one; once at its target, the next (settling) pass waits the fast interval.
+    expect(passes.slice(0, 5)).toEqual([
+      { at: 50, taken: 1, held: 1 },
+      { at: 300, taken: 2, held: 3 },
+      { at: 550, taken: 4, held: 7 },
+      { at: 800, taken: 1, held: 8 },
+      { at: 1_800, taken: 0, held: 8 },
+    ]);
   });
 
   it('respects maxLeasesForWorker and reports the spillover', async () => {
