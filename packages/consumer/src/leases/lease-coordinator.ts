@@ -12,8 +12,8 @@ import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type Reso
 
 export type LeaseCoordinatorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** While a worker ramps up, its passes follow each other at this share of fastTakerIntervalMillis (250 ms by default). */
-const RAMP_UP_INTERVAL_DIVISOR = 4;
+/** While a worker ramps up, its passes follow each other at this share of fastTakerIntervalMillis (125 ms by default). */
+const RAMP_UP_INTERVAL_DIVISOR = 8;
 
 export interface StartLeaseCoordinatorOptions {
   /**
@@ -55,8 +55,6 @@ export class LeaseCoordinator {
   private cancelTakerTimer: (() => void) | undefined;
   private nextRenewDue = 0;
   private fastPassesInRow = 0;
-  /** Monotonic time the armed taker timer fires. */
-  private takerTimerDueAt = 0;
   private renewChain: Promise<unknown> = Promise.resolve();
   private takerChain: Promise<unknown> = Promise.resolve();
 
@@ -229,22 +227,17 @@ export class LeaseCoordinator {
   }
 
   /**
-   * Runs one taker pass now (serialised with the timer's passes). A timer pass due sooner after it
-   * than the timer would space two passes is put back to that spacing (never brought forward):
-   * passes run from outside (start-up, shard sync) then still leave peers that started together
-   * time to see each other's first takes before taking more.
+   * Runs one taker pass now (serialised with the timer's passes). The timer's next pass is then due
+   * as after any pass: passes run from outside (start-up, shard sync) keep the spacing that lets
+   * peers started together see each other's first takes before taking more.
    */
   async runTakerOnce(): Promise<TakerRunEvent> {
     const run = await this.takerPass();
     // No timer armed: a timer pass is in progress and schedules the next one itself.
     if (this.cancelTakerTimer) {
-      const next = this.nextTakerPass(run);
-      if (this.takerTimerDueAt < this.options.clock.monotonic() + next.delay) {
-        this.cancelTakerTimer();
-        this.cancelTakerTimer = undefined;
-        this.fastPassesInRow = next.fastPassesInRow;
-        this.scheduleTaker(next.delay);
-      }
+      this.cancelTakerTimer();
+      this.cancelTakerTimer = undefined;
+      this.scheduleAfter(run);
     }
     return run;
   }
@@ -310,7 +303,6 @@ export class LeaseCoordinator {
 
   private scheduleTaker(delay: number): void {
     if (this.stateValue !== 'running') return;
-    this.takerTimerDueAt = this.options.clock.monotonic() + delay;
     this.cancelTakerTimer = this.options.clock.setTimer(() => {
       this.cancelTakerTimer = undefined;
       void this.takerTick();
@@ -327,30 +319,29 @@ export class LeaseCoordinator {
       this.logger.warn(errorFields(err), 'taker pass failed');
       this.emitter.emit('takerFailed', { error });
     }
-    const next = this.nextTakerPass(run);
-    this.fastPassesInRow = next.fastPassesInRow;
-    this.scheduleTaker(next.delay);
+    this.scheduleAfter(run);
   }
 
-  /** When the timer's next pass is due after `run` (undefined: the pass failed), and the fast-pass count then. */
-  private nextTakerPass(run: TakerRunEvent | undefined): { delay: number; fastPassesInRow: number } {
+  /** Arms the timer for the pass after `run` (undefined: the pass failed). */
+  private scheduleAfter(run: TakerRunEvent | undefined): void {
     const totalLeases = run?.totalLeases ?? Infinity;
     const nextExpiry = run?.nextExpiryInMillis;
     const o = this.options;
     let delay =
       o.smallTableTakerIntervalMillis !== undefined && totalLeases <= o.smallTableMaxLeases ? o.smallTableTakerIntervalMillis : o.takerIntervalMillis;
-    let fastPassesInRow = 0;
-    if (!run?.settled && this.fastPassesInRow < o.maxFastTakerPasses) {
+    if (run?.settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
+      this.fastPassesInRow = 0;
+    } else {
       // Not settled: look again soon (jittered so peers do not scan in lock-step). Sooner while
       // this worker ramps up (the pass took leases, more are wanted): still long enough for peers
       // started at the same moment to show their first takes, short enough for a lone worker.
-      fastPassesInRow = this.fastPassesInRow + 1;
+      this.fastPassesInRow += 1;
       const ramping = run !== undefined && run.taken > 0 && run.heldLeases < run.target;
       const interval = ramping ? o.fastTakerIntervalMillis / RAMP_UP_INTERVAL_DIVISOR : o.fastTakerIntervalMillis;
       delay = Math.round(interval * (0.75 + 0.5 * o.random()));
     }
     // Look again the moment a silent worker's lease would expire, not up to a period later.
     if (o.expiryLookAhead && nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
-    return { delay, fastPassesInRow };
+    this.scheduleTaker(delay);
   }
 }

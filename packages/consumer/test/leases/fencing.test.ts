@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { InMemoryMetricsSink, MemoryLogger, type LogEntry } from '@kinesis-kit/core';
 import { LeaseLostError, type LeaseAcquiredEvent, type LeaseLostEvent, type LeaseRenewalFailedEvent } from '@kinesis-kit/consumer';
-import { type Fleet, type FleetWorker, seedLeases, shardId, throttled, useFleetPerTest } from './harness.js';
+import { type Fleet, type FleetWorker, HAND_RUN_TAKER, seedLeases, shardId, throttled, useFleetPerTest } from './harness.js';
 
 const newFleet = useFleetPerTest();
 let fleet: Fleet;
@@ -78,7 +78,7 @@ describe('counter fencing', () => {
   });
 
   it('a failed conditional renewal means lost: the HeldLease signal aborts with a LeaseLostError (for in-flight work)', async () => {
-    const a = await oneWorker(1, { takerInitialJitterMillis: 1_000_000_000 }); // keep the taker out of it
+    const a = await oneWorker(1, HAND_RUN_TAKER); // keep the taker out of it
     const held = a.coordinator.getHeldLease(shardId(0))!;
     const observed = (await fleet.table.getLease(shardId(0)))!;
     await fleet.table.takeLease(observed, 'worker-z');

@@ -150,6 +150,12 @@ export class Fleet {
   }
 }
 
+/**
+ * Coordinator options for tests that run taker passes only by hand (runTakerOnce): the timer's
+ * first pass and every pass after one are a long way off.
+ */
+export const HAND_RUN_TAKER = { takerInitialJitterMillis: 1e9, fastTakerIntervalMillis: 1e9, takerIntervalMillis: 1e9 } as const;
+
 export function shardId(i: number): string {
   return `shardId-${String(i).padStart(12, '0')}`;
 }

@@ -11,7 +11,7 @@ import {
   LeaseTableNotFoundError,
   type TakerRunEvent,
 } from '@kinesis-kit/consumer';
-import { makeClient, seedLeases, startDynalite, uniqueTableName, type DynaliteHandle } from './harness.js';
+import { HAND_RUN_TAKER, makeClient, seedLeases, startDynalite, uniqueTableName, type DynaliteHandle } from './harness.js';
 
 let dynalite: DynaliteHandle;
 
@@ -73,7 +73,7 @@ describe('LeaseCoordinator lifecycle', () => {
     const io = makeClient(dynalite.endpoint);
     const tableName = uniqueTableName('many');
     const clock = new ManualClock();
-    const c = new LeaseCoordinator({ dynamoDbClient: io.client, tableName, workerId: 'w', clock, takerInitialJitterMillis: 1_000_000 });
+    const c = new LeaseCoordinator({ dynamoDbClient: io.client, tableName, workerId: 'w', clock, ...HAND_RUN_TAKER });
     try {
       await c.start();
       await seedLeases(new LeaseTable({ client: io.client, tableName }), 40);

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { LeaseLostError, type LeaseLostEvent, type ShardCheckpointer } from '@kinesis-kit/consumer';
-import { type Fleet, type FleetWorker, quiesce, seedLeases, shardId, useFleetPerTest } from './harness.js';
+import { type Fleet, type FleetWorker, HAND_RUN_TAKER, quiesce, seedLeases, shardId, useFleetPerTest } from './harness.js';
 
 const newFleet = useFleetPerTest();
 let fleet: Fleet;
@@ -58,7 +58,7 @@ function hangFirst(w: FleetWorker, match: (input: { UpdateExpression?: string; K
 async function holdThree(): Promise<FleetWorker> {
   fleet = newFleet('slow');
   // The taker runs only when told to (runTakerOnce), so only renewals touch the leases.
-  const w = fleet.addWorker('worker-a', { failoverTimeMillis: FAILOVER, takerInitialJitterMillis: 1_000_000_000 });
+  const w = fleet.addWorker('worker-a', { failoverTimeMillis: FAILOVER, ...HAND_RUN_TAKER });
   await w.coordinator.start();
   await seedLeases(fleet.table, 3);
   for (let i = 0; i < 6 && w.coordinator.heldLeases().length < 3; i++) await w.coordinator.runTakerOnce();
