@@ -12,8 +12,6 @@ import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type Reso
 
 export type LeaseCoordinatorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** While a worker ramps up, its passes follow each other at this share of fastTakerIntervalMillis (125 ms by default). */
-const RAMP_UP_INTERVAL_DIVISOR = 8;
 
 export interface StartLeaseCoordinatorOptions {
   /**
@@ -332,13 +330,11 @@ export class LeaseCoordinator {
     if (run?.settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
       this.fastPassesInRow = 0;
     } else {
-      // Not settled: look again soon (jittered so peers do not scan in lock-step). Sooner while
-      // this worker ramps up (the pass took leases, more are wanted): still long enough for peers
-      // started at the same moment to show their first takes, short enough for a lone worker.
+      // Not settled: look again soon (jittered so peers do not scan in lock-step). Not sooner: the
+      // slow start's doubling is paced by it, so a worker started a second or two after its peers
+      // still finds leases to take instead of having to steal them.
       this.fastPassesInRow += 1;
-      const ramping = run !== undefined && run.taken > 0 && run.heldLeases < run.target;
-      const interval = ramping ? o.fastTakerIntervalMillis / RAMP_UP_INTERVAL_DIVISOR : o.fastTakerIntervalMillis;
-      delay = Math.round(interval * (0.75 + 0.5 * o.random()));
+      delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
     }
     // Look again the moment a silent worker's lease would expire, not up to a period later.
     if (o.expiryLookAhead && nextExpiry !== undefined && nextExpiry + o.epsilonMillis < delay) delay = nextExpiry + o.epsilonMillis;
