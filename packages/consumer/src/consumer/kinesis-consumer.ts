@@ -327,11 +327,7 @@ export class KinesisConsumer {
       const started = this.options.clock.monotonic();
       const result = await this.syncer.sync(signal, leases ? { leases } : {});
       this.emitter.emit('shardSync', { ...result, durationMs: this.options.clock.monotonic() - started });
-      // New leases are taken at once; during start() its own first pass follows (two passes back to
-      // back would let a worker take more before its peers' first takes show).
-      if (result.created.length > 0 && this.stateValue === 'running' && this.coordinator.state === 'running') {
-        await this.coordinator.runTakerOnce().catch(() => undefined);
-      }
+      if (result.created.length > 0 && this.coordinator.state === 'running') await this.coordinator.runTakerOnce().catch(() => undefined);
     });
     this.syncChain = run.catch(() => undefined);
     return run;

@@ -12,7 +12,6 @@ import { resolveLeaseCoordinatorOptions, type LeaseCoordinatorOptions, type Reso
 
 export type LeaseCoordinatorState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-
 export interface StartLeaseCoordinatorOptions {
   /**
    * The table's leases as listed moments ago by a caller that already made the table ready
@@ -224,23 +223,8 @@ export class LeaseCoordinator {
     return run;
   }
 
-  /**
-   * Runs one taker pass now (serialised with the timer's passes). The timer's next pass is then due
-   * as after any pass: passes run from outside (start-up, shard sync) keep the spacing that lets
-   * peers started together see each other's first takes before taking more.
-   */
+  /** Runs one taker pass now (serialised with the timer's passes). */
   async runTakerOnce(): Promise<TakerRunEvent> {
-    const run = await this.takerPass();
-    // No timer armed: a timer pass is in progress and schedules the next one itself.
-    if (this.cancelTakerTimer) {
-      this.cancelTakerTimer();
-      this.cancelTakerTimer = undefined;
-      this.scheduleAfter(run);
-    }
-    return run;
-  }
-
-  private takerPass(): Promise<TakerRunEvent> {
     const signal = this.requireRunning();
     const run = this.takerChain.then(() => this.taker.runOnce(signal));
     this.takerChain = run.catch(() => undefined);
@@ -308,31 +292,27 @@ export class LeaseCoordinator {
   }
 
   private async takerTick(): Promise<void> {
-    let run: TakerRunEvent | undefined;
+    let settled = false;
+    let totalLeases = Infinity;
+    let nextExpiry: number | undefined;
     try {
-      run = await this.takerPass();
+      const run = await this.runTakerOnce();
+      settled = run.settled;
+      totalLeases = run.totalLeases;
+      nextExpiry = run.nextExpiryInMillis;
     } catch (err) {
       if (isAbortError(err) || this.stateValue !== 'running') return;
       const error = err instanceof Error ? err : new Error(String(err));
       this.logger.warn(errorFields(err), 'taker pass failed');
       this.emitter.emit('takerFailed', { error });
     }
-    this.scheduleAfter(run);
-  }
-
-  /** Arms the timer for the pass after `run` (undefined: the pass failed). */
-  private scheduleAfter(run: TakerRunEvent | undefined): void {
-    const totalLeases = run?.totalLeases ?? Infinity;
-    const nextExpiry = run?.nextExpiryInMillis;
     const o = this.options;
     let delay =
       o.smallTableTakerIntervalMillis !== undefined && totalLeases <= o.smallTableMaxLeases ? o.smallTableTakerIntervalMillis : o.takerIntervalMillis;
-    if (run?.settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
+    if (settled || this.fastPassesInRow >= o.maxFastTakerPasses) {
       this.fastPassesInRow = 0;
     } else {
-      // Not settled: look again soon (jittered so peers do not scan in lock-step). Not sooner: the
-      // slow start's doubling is paced by it, so a worker started a second or two after its peers
-      // still finds leases to take instead of having to steal them.
+      // Not settled: look again soon (jittered so peers do not scan in lock-step).
       this.fastPassesInRow += 1;
       delay = Math.round(o.fastTakerIntervalMillis * (0.75 + 0.5 * o.random()));
     }

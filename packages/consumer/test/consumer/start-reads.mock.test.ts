@@ -97,8 +97,8 @@ describe('start() on an existing lease table (mock)', () => {
 
     expect(atStart.get('DescribeTableCommand')).toBe(1);
     expect(atStart.get('PutItemCommand')).toBe(1);
-    // The check's Scan, then start()'s first taker pass (which also sees the created lease).
-    expect(atStart.get('ScanCommand')).toBe(2);
+    // The check's Scan, then a taker pass for the created lease and start()'s own first pass.
+    expect(atStart.get('ScanCommand')).toBe(3);
     expect((await leaseItems(backend)).map((i) => i.leaseKey!.S)).toEqual([0, 1, 2, 3].map((n) => `shardId-00000000000${n}`));
     await until(() => consumer.status().shards.length === 4, 'the created lease taken');
   });

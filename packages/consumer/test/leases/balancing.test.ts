@@ -187,46 +187,6 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     a.io.setFault(undefined);
   });
 
-  it("the timer's next pass is due as after any pass, whoever ran it: a pass from outside moves it back or forward", async () => {
-    fleet = newFleet();
-    // random 0.5: first timer passes due 50 ms and about 11.6 days after start; after a pass that
-    // took leases, the next is due fastTakerIntervalMillis later.
-    const soon = fleet.addWorker('soon', { takerInitialJitterMillis: 100, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
-    const late = fleet.addWorker('late', { takerInitialJitterMillis: 1e9, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
-    await soon.coordinator.start();
-    await late.coordinator.start();
-    await seedLeases(fleet.table, 8);
-    expect((await soon.coordinator.runTakerOnce()).taken).toBe(1);
-    expect((await late.coordinator.runTakerOnce()).taken).toBe(1);
-    const timerPasses = { soon: 0, late: 0 };
-    soon.coordinator.on('takerRun', () => void (timerPasses.soon += 1));
-    late.coordinator.on('takerRun', () => void (timerPasses.late += 1));
-
-    await fleet.advance(900, 10);
-    expect(timerPasses).toEqual({ soon: 0, late: 0 }); // soon's pass due at 50 ms was moved back
-    await fleet.advance(150, 10);
-    expect(timerPasses).toEqual({ soon: 1, late: 1 }); // late's, due in days, was brought forward
-  });
-
-  it('the slow start is paced by fastTakerIntervalMillis: 1, 2, 4 leases a pass, a pass a second', async () => {
-    fleet = newFleet();
-    const w = fleet.addWorker('lone', { takerInitialJitterMillis: 100, fastTakerIntervalMillis: 1_000, random: () => 0.5 });
-    const t0 = fleet.clock.monotonic();
-    await w.coordinator.start();
-    await seedLeases(fleet.table, 8);
-    const passes: { at: number; taken: number; held: number }[] = [];
-    w.coordinator.on('takerRun', (e) => void passes.push({ at: fleet.clock.monotonic() - t0, taken: e.taken, held: e.heldLeases }));
-    await fleet.advance(5_000, 10);
-    // A worker started a second or two after this one still finds leases to take (no steal needed).
-    expect(passes.slice(0, 5)).toEqual([
-      { at: 50, taken: 1, held: 1 },
-      { at: 1_050, taken: 2, held: 3 },
-      { at: 2_050, taken: 4, held: 7 },
-      { at: 3_050, taken: 1, held: 8 },
-      { at: 4_050, taken: 0, held: 8 },
-    ]);
-  });
-
   it('respects maxLeasesForWorker and reports the spillover', async () => {
     fleet = newFleet();
     const w = fleet.addWorker('capped', { maxLeasesForWorker: 5 });
