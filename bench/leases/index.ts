@@ -10,6 +10,7 @@
 import { ManualClock, seededRandom } from '@kinesis-kit/core';
 import { LeaseCoordinator, LeaseTable } from '@kinesis-kit/consumer';
 import type { BenchRow, BenchSuite } from '../lib.js';
+import { runConsumerFleet, type FleetStart } from './consumer-fleet.js';
 import { countingClient, quiesce, startDynalite, type CountingClient } from './dynalite.js';
 import { simulateKcl2xTaker } from './kcl-model.js';
 
@@ -129,6 +130,9 @@ export const suite: BenchSuite = {
       await dynalite.close();
     }
     const kcl = seeds.map((seed) => simulateKcl2xTaker({ leases: LEASES, startOffsets: startOffsets(seed), seed }));
+    // The same start offsets through KinesisConsumer (its start() runs passes of its own), in wall time.
+    const fleets: FleetStart[] = [];
+    for (const seed of seeds) fleets.push(await runConsumerFleet(LEASES, startOffsets(seed)));
 
     const oursSeconds = median(ours.map((o) => o.convergence.seconds));
     const kclSeconds = median(kcl.map((k) => k.balancedAtMillis / 1000));
@@ -155,6 +159,16 @@ export const suite: BenchSuite = {
         peerName: 'KCL 2.x',
       },
       {
+        metric: `KinesisConsumer fleet, same start offsets: time to a balanced split (wall s on the mock, median of ${seeds.length})`,
+        ours: median(fleets.map((f) => f.seconds)),
+        unit: 's',
+      },
+      {
+        metric: 'KinesisConsumer fleet: leases stolen from a live worker during start-up (median)',
+        ours: median(fleets.map((f) => f.steals)),
+        unit: 'leases',
+      },
+      {
         metric: 'DynamoDB requests per lease per minute, steady state',
         ours: oursCost,
         unit: 'req/lease/min',
@@ -178,6 +192,7 @@ export const suite: BenchSuite = {
         `workers start at seeded offsets within ${START_SPREAD_MS} ms (the same for both); times are protocol time on a ManualClock, not wall time`,
         `ours per seed (s): ${ours.map((o) => o.convergence.seconds.toFixed(1)).join(', ')}; KCL 2.x model per seed (s): ${kcl.map((k) => (k.balancedAtMillis / 1000).toFixed(1)).join(', ')}`,
         `ours: ${median(ours.map((o) => o.convergence.requests))} DynamoDB requests until balanced (median); KCL cost computed from its intervals (renew ${KCL_RENEW_MS} ms per lease, one Scan per worker every ${KCL_TAKER_MS} ms)`,
+        `KinesisConsumer fleet per seed: ${fleets.map((f) => `${f.seconds.toFixed(1)} s, ${f.steals} stolen`).join('; ')} (default lease settings; a ${LEASES}-shard stream on the in-process mock, limits off)`,
       ],
     };
   },
