@@ -1,3 +1,4 @@
+import { ScanCommand, type AttributeValue, type DynamoDBClient, type ScanCommandInput } from '@aws-sdk/client-dynamodb';
 import { abortReason, backoffDelay, classifyAwsError, errorFields, linkSignals, sleep, type Clock, type Logger } from '@kinesis-kit/core';
 import { DynamoDbOperationError } from '../errors.js';
 
@@ -73,6 +74,28 @@ export async function callDynamoDb<T>(
       await sleep(delay, signal, ctx.clock);
     }
   }
+}
+
+/** Every item of a paginated Scan of `input` (each page one callDynamoDb, with its retries). */
+export async function scanAllItems(
+  client: DynamoDBClient,
+  input: Omit<ScanCommandInput, 'ExclusiveStartKey'>,
+  ctx: CallContext,
+  options: CallOptions = {},
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await callDynamoDb(
+      'Scan',
+      (s) => client.send(new ScanCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }), { abortSignal: s }),
+      ctx,
+      options,
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey && Object.keys(startKey).length > 0);
+  return items;
 }
 
 /**

@@ -1,6 +1,6 @@
-import { ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isAbortError, silentLogger, systemClock } from '@kinesis-kit/core';
-import { awsCodeOf, callDynamoDb, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
+import { awsCodeOf, isResourceNotFound, scanAllItems, type CallContext, type CallOptions } from './dynamodb-call.js';
 
 /**
  * KCL 3.x workers in 3.x mode and in the 2.x-compatible upgrade mode publish worker metrics (every
@@ -110,35 +110,14 @@ export async function readKclWorkerMetricsTable(
   options: CallOptions & Partial<Pick<CallContext, 'clock' | 'random' | 'logger'>> & { pageSize?: number } = {},
 ): Promise<KclWorkerMetricsTableRead> {
   const ctx = { clock: options.clock ?? systemClock, random: options.random ?? Math.random, logger: options.logger ?? silentLogger, tableName };
-  const reports: KclWorkerReport[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
+  const input = { TableName: tableName, ProjectionExpression: 'wid, lut', ...(options.pageSize !== undefined ? { Limit: options.pageSize } : {}) };
+  let items: Record<string, AttributeValue>[];
   try {
-    do {
-      const page = await callDynamoDb(
-        'Scan',
-        (s) =>
-          client.send(
-            new ScanCommand({
-              TableName: tableName,
-              ProjectionExpression: 'wid, lut',
-              ...(options.pageSize !== undefined ? { Limit: options.pageSize } : {}),
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-            { abortSignal: s },
-          ),
-        ctx,
-        options,
-      );
-      for (const item of page.Items ?? []) {
-        const report = kclWorkerReportOf(item);
-        if (report) reports.push(report);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && Object.keys(startKey).length > 0);
+    items = await scanAllItems(client, input, ctx, options);
   } catch (err) {
     if (isAbortError(err) || options.signal?.aborted) throw err;
     if (isResourceNotFound(err)) return { missing: true };
     return { unreadable: awsCodeOf(err) };
   }
-  return { reports };
+  return { reports: items.flatMap((item) => kclWorkerReportOf(item) ?? []) };
 }

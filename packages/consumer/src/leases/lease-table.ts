@@ -4,7 +4,6 @@ import {
   DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -13,7 +12,7 @@ import {
 import type { ExtendedSequenceNumber, HashKeyRangeStrings } from '@kinesis-kit/aggregation';
 import { sleep, silentLogger, systemClock, type Clock, type Logger } from '@kinesis-kit/core';
 import { ConsumerConfigError, LeaseTableNotActiveError, LeaseTableNotFoundError } from '../errors.js';
-import { awsCodeOf, callDynamoDb, isConditionalCheckFailed, isResourceNotFound, type CallContext, type CallOptions } from './dynamodb-call.js';
+import { awsCodeOf, callDynamoDb, isConditionalCheckFailed, isResourceNotFound, scanAllItems, type CallContext, type CallOptions } from './dynamodb-call.js';
 import type { Lease, NewLease } from './lease.js';
 import { decodeLeaseItem, encodeNewLease, LeaseAttribute as A, type LeaseItem } from './lease-serializer.js';
 import type { LeaseRepair } from './lease-table-check.js';
@@ -230,29 +229,13 @@ export class LeaseTable {
   }
 
   /** Every item of the table as stored (paginated Scan), leases or not, readable or not. */
-  async scanItems(options: CallOptions = {}): Promise<LeaseItem[]> {
-    const items: LeaseItem[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await callDynamoDb(
-        'Scan',
-        (s) =>
-          this.client.send(
-            new ScanCommand({
-              TableName: this.tableName,
-              ConsistentRead: this.options.consistentReads,
-              ...(this.options.scanPageSize !== undefined ? { Limit: this.options.scanPageSize } : {}),
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            }),
-            { abortSignal: s },
-          ),
-        this.ctx,
-        { maxAttempts: 5, ...options },
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && Object.keys(startKey).length > 0);
-    return items;
+  scanItems(options: CallOptions = {}): Promise<LeaseItem[]> {
+    const input = {
+      TableName: this.tableName,
+      ConsistentRead: this.options.consistentReads,
+      ...(this.options.scanPageSize !== undefined ? { Limit: this.options.scanPageSize } : {}),
+    };
+    return scanAllItems(this.client, input, this.ctx, { maxAttempts: 5, ...options });
   }
 
   /** One lease (strongly consistent read by default), or undefined if absent or not a lease. */
