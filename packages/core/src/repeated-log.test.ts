@@ -7,7 +7,7 @@ describe('RepeatedLog', () => {
     const clock = new ManualClock();
     const log = new RepeatedLog(clock, 10_000);
     const said: [string, number][] = [];
-    const note = (key: string): void => log.note(key, (unsaid) => void said.push([key, unsaid]));
+    const note = (key: string): void => log.note(key, ({ suppressed }) => void said.push([key, suppressed ?? 0]));
 
     note('Throttled');
     note('Throttled');

@@ -6,7 +6,8 @@ const MAX_KEYS = 256;
 /**
  * Says a recurring message at most once per interval per key (an error code, say): the first time
  * at once, then, while it keeps happening, again once the interval has passed, with how many times
- * it happened unsaid in between. An outage stays readable in the log without looking over.
+ * it happened unsaid in between (the log field `suppressed`, absent when none). An outage stays
+ * readable in the log without looking over.
  */
 export class RepeatedLog {
   private readonly seen = new Map<string, { saidAt: number; unsaid: number }>();
@@ -16,8 +17,8 @@ export class RepeatedLog {
     readonly intervalMillis = 10_000,
   ) {}
 
-  /** Calls `say(unsaid)` now unless `key` was said within the interval; then counts it instead. */
-  note(key: string, say: (unsaid: number) => void): void {
+  /** Calls `say` now, with the fields to add to the entry, unless `key` was said within the interval; then counts it instead. */
+  note(key: string, say: (fields: { suppressed?: number }) => void): void {
     const now = this.clock.monotonic();
     const entry = this.seen.get(key);
     if (entry && now - entry.saidAt < this.intervalMillis) {
@@ -27,7 +28,7 @@ export class RepeatedLog {
     const unsaid = entry?.unsaid ?? 0;
     if (!entry && this.seen.size >= MAX_KEYS) this.forgetQuiet(now);
     this.seen.set(key, { saidAt: now, unsaid: 0 });
-    say(unsaid);
+    say(unsaid > 0 ? { suppressed: unsaid } : {});
   }
 
   /** Drops the keys not said for a whole interval, else the oldest one. */

@@ -775,9 +775,7 @@ export class KinesisProducer {
         this.metrics.record(M.ErrorsByCode, 1, 'Count', undefined, { ErrorCode: code });
         this.metrics.record(M.AllErrors, 1, 'Count');
       }
-      this.failureLog.note(code, (suppressed) =>
-        this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords, ...(suppressed > 0 ? { suppressed } : {}) }, 'PutRecords failed'),
-      );
+      this.failureLog.note(code, (repeats) => this.logger.warn({ code, kind: classified.kind, entries: batch.length, userRecords, ...repeats }, 'PutRecords failed'));
       this.emitter.emit('requestCompleted', { entries: batch.length, userRecords, failedEntries: batch.length, durationMs: duration, errorCode: code });
       const retriable = timedOut || classified.retriable;
       // failIfThrottled covers ProvisionedThroughputExceededException only, as in the KPL: other

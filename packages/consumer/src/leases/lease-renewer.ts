@@ -234,8 +234,8 @@ export class LeaseRenewer {
         errorKind: c.kind,
         msUntilExpiry,
       });
-      this.failureLog.note(c.code, (suppressed) =>
-        this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err), ...(suppressed > 0 ? { suppressed } : {}) }, 'lease renewal failed; still held'),
+      this.failureLog.note(c.code, (repeats) =>
+        this.o.logger.warn({ leaseKey: h.leaseKey, msUntilExpiry, ...errorFields(err), ...repeats }, 'lease renewal failed; still held'),
       );
       return 'failed';
     }

@@ -39,9 +39,7 @@ export function reportRetrievalError(
   if (!loud) ctx.logger.debug(fields, `${operation} failed`);
   else if (!ctx.failureLog) ctx.logger.warn(fields, `${operation} failed`);
   else {
-    ctx.failureLog.note(`${operation}:${classifyAwsError(err).code}`, (suppressed) =>
-      ctx.logger.warn(suppressed > 0 ? { ...fields, suppressed } : fields, `${operation} failed`),
-    );
+    ctx.failureLog.note(`${operation}:${classifyAwsError(err).code}`, (repeats) => ctx.logger.warn({ ...fields, ...repeats }, `${operation} failed`));
   }
   ctx.onError({ shardId: ctx.shardId, operation, error, kind });
 }
