@@ -47,7 +47,6 @@ export {
   resolveRecordAggregatorOptions,
   type AggregatedRecord,
   type AggregatorUserRecord,
-  type BufferedUserRecord,
   type RecordAggregatorOptions,
   type ResolvedRecordAggregatorOptions,
 } from './record-aggregator.js';

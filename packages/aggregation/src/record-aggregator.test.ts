@@ -73,12 +73,17 @@ describe('RecordAggregator', () => {
 
   it('routes a container by the first record explicit hash key when it has one (canonical form)', () => {
     const aggregator = new RecordAggregator();
-    aggregator.add({ partitionKey: 'x', explicitHashKey: ' 0042', data: Buffer.from('1') });
-    aggregator.add({ partitionKey: 'y', data: Buffer.from('2') });
+    const first = { partitionKey: 'x', explicitHashKey: ' 0042', data: Buffer.from('1') };
+    const second = { partitionKey: 'y', data: Buffer.from('2') };
+    aggregator.add(first);
+    aggregator.add(second);
     const out = aggregator.flush()!;
     expect(out.explicitHashKey).toBe('42');
-    expect(out.userRecords[0]!.explicitHashKey).toBe('42');
-    expect('explicitHashKey' in out.userRecords[1]!).toBe(false);
+    // userRecords are the objects given, as given; the bytes carry the canonical form.
+    expect(out.userRecords).toHaveLength(2);
+    expect(out.userRecords[0]).toBe(first);
+    expect(out.userRecords[1]).toBe(second);
+    expect(hex(out.data)).toBe(hex(encodeAggregatedRecord([{ ...first, explicitHashKey: '42' }, second])));
   });
 
   it('accepts a signed explicit hash key as the KPL does ("+5" is 5, "-0" is 0) and routes by its canonical form', () => {
@@ -87,16 +92,17 @@ describe('RecordAggregator', () => {
     aggregator.add({ partitionKey: 'y', explicitHashKey: '-0', data: Buffer.from('2') });
     const out = aggregator.flush()!;
     expect(out.explicitHashKey).toBe('5');
-    expect(out.userRecords.map((r) => r.explicitHashKey)).toEqual(['5', '0']);
+    expect(out.userRecords.map((r) => r.explicitHashKey)).toEqual(['\u0000+5 ', '-0']);
     const single = new RecordAggregator();
     single.add({ partitionKey: 'z', explicitHashKey: '+007', data: Buffer.from('3') });
     expect(single.flush()).toMatchObject({ explicitHashKey: '7', aggregated: false });
   });
 
   it('sends a lone record raw: the user key and bytes, EHK = MD5 of its key, as the KPL does', () => {
-    const aggregator = new RecordAggregator<string>();
+    const aggregator = new RecordAggregator<AggregatorUserRecord<string>>();
     const data = Buffer.from('hello');
-    aggregator.add({ partitionKey: 'pk1', data, context: 'ctx' });
+    const record = { partitionKey: 'pk1', data, context: 'ctx' };
+    aggregator.add(record);
     expect(aggregator.size).toBe(5);
     const out = aggregator.flush()!;
     expect(out).toEqual({
@@ -104,9 +110,10 @@ describe('RecordAggregator', () => {
       explicitHashKey: partitionKeyToHashKey('pk1').toString(),
       data,
       aggregated: false,
-      userRecords: [{ partitionKey: 'pk1', data, context: 'ctx' }],
+      userRecords: [record],
     });
     expect(out.data).toBe(data);
+    expect(out.userRecords[0]).toBe(record);
   });
 
   it('returns one shared frozen empty array when nothing was emitted (no allocation per record)', () => {
@@ -120,7 +127,7 @@ describe('RecordAggregator', () => {
   });
 
   it('routes by the MD5 of the first key every time a key is reused (cached hash keys stay right)', () => {
-    const aggregator = new RecordAggregator<number>({ maxCount: 2 });
+    const aggregator = new RecordAggregator<AggregatorUserRecord<number>>({ maxCount: 2 });
     const keys = ['pk1', 'pk2', 'pk1', 'ü', 'pk2', 'pk1', 'ü', 'pk2'];
     const emitted = keys.flatMap((k, i) => aggregator.add(rec(k, 3, { context: i })));
     const last = aggregator.flush();
@@ -133,12 +140,12 @@ describe('RecordAggregator', () => {
   });
 
   it('writes the same bytes whether keys repeat across containers or not (it stops and starts remembering them)', () => {
-    const aggregator = new RecordAggregator<number>({ maxCount: 40 });
+    const aggregator = new RecordAggregator<AggregatorUserRecord<number>>({ maxCount: 40 });
     // The builder's mode is private; peeked at only to prove both modes ran.
     const remembering = () => (aggregator as unknown as { builder: { rememberKeys: boolean } }).builder.rememberKeys;
     const modes = new Set<boolean>();
     let n = 0;
-    const check = (c: AggregatedRecord<number>) => {
+    const check = (c: AggregatedRecord<AggregatorUserRecord<number>>) => {
       if (c.aggregated) expect(hex(c.data)).toBe(hex(encodeAggregatedRecord(c.userRecords)));
       expect(c.explicitHashKey).toBe(c.userRecords[0]!.explicitHashKey ?? partitionKeyToHashKey(c.userRecords[0]!.partitionKey).toString());
     };
@@ -160,11 +167,20 @@ describe('RecordAggregator', () => {
     if (last) check(last);
   });
 
-  it('carries contexts through in order (index = sub-sequence number)', () => {
-    const aggregator = new RecordAggregator<number>();
-    for (let i = 0; i < 5; i++) aggregator.add(rec(`k${i % 2}`, 3, { context: i }));
+  it('hands back the objects given, in order (index = sub-sequence number), with whatever else they carry', () => {
+    interface Tracked extends AggregatorUserRecord<number> {
+      id: string;
+    }
+    const aggregator = new RecordAggregator<Tracked>();
+    const given: Tracked[] = Array.from({ length: 5 }, (_, i) => ({ ...rec(`k${i % 2}`, 3, { context: i }), id: `r${i}` }));
+    for (const r of given) aggregator.add(r);
     const out = aggregator.flush()!;
-    expect(out.userRecords.map((r) => r.context)).toEqual([0, 1, 2, 3, 4]);
+    expect(out.userRecords).toHaveLength(5);
+    out.userRecords.forEach((r, i) => expect(r).toBe(given[i]));
+    expect(out.userRecords.map((r) => [r.context, r.id])).toEqual([[0, 'r0'], [1, 'r1'], [2, 'r2'], [3, 'r3'], [4, 'r4']]);
+    // The next container starts empty: nothing of the last one is handed back again.
+    aggregator.add(given[0]!);
+    expect(aggregator.flush()!.userRecords).toEqual([given[0]]);
     expect(deaggregate({ Data: out.data, PartitionKey: out.partitionKey, SequenceNumber: '1' }).map((r) => r.subSequenceNumber)).toEqual([0, 1, 2, 3, 4]);
   });
 
@@ -265,10 +281,10 @@ describe('RecordAggregator', () => {
         fc.integer({ min: 64, max: 3000 }),
         fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(4294967295)),
         (records, maxSize, maxCount) => {
-          const aggregator = new RecordAggregator<number>({ maxSize, maxCount });
-          const emitted: AggregatedRecord<number>[] = [];
+          const aggregator = new RecordAggregator<AggregatorUserRecord<number>>({ maxSize, maxCount });
+          const emitted: AggregatedRecord<AggregatorUserRecord<number>>[] = [];
           let pending: AggregatorUserRecord<number>[] = [];
-          const check = (container: AggregatedRecord<number>) => {
+          const check = (container: AggregatedRecord<AggregatorUserRecord<number>>) => {
             const { userRecords } = container;
             expect(userRecords.length).toBeGreaterThan(0);
             if (container.aggregated) {

@@ -40,30 +40,30 @@ export function resolveRecordAggregatorOptions(options: RecordAggregatorOptions 
   return resolved;
 }
 
-/** A user record handed to RecordAggregator, with an optional caller context carried through. */
+/**
+ * The usual shape of a record handed to RecordAggregator: the user record fields, plus a `context`
+ * of the caller's (its own bookkeeping; the aggregator never reads it). Any object with the user
+ * record fields will do: `userRecords` hands back the very objects given to `add`.
+ */
 export interface AggregatorUserRecord<T = unknown> extends UserRecordInput {
   context?: T;
 }
 
-/** A user record inside an emitted AggregatedRecord (explicit hash key in canonical form). */
-export interface BufferedUserRecord<T = unknown> {
-  partitionKey: string;
-  explicitHashKey?: string;
-  data: Uint8Array;
-  context?: T;
-}
-
 /** One Kinesis record ready for PutRecords, as the KPL would send it. */
-export interface AggregatedRecord<T = unknown> {
+export interface AggregatedRecord<R extends UserRecordInput = AggregatorUserRecord> {
   /** `'a'` for an aggregated record (the KPL's choice: routing is by explicitHashKey), else the user's key. */
   partitionKey: string;
-  /** Decimal hash key of the first user record: its explicit hash key or MD5 of its partition key. */
+  /** Decimal hash key of the first user record: its explicit hash key (canonical form) or MD5 of its partition key. */
   explicitHashKey: string;
   /** The aggregated container, or the user's bytes unchanged when it holds one record. */
   data: Uint8Array;
   aggregated: boolean;
-  /** The user records in order; the index is the sub-sequence number a consumer will see. */
-  userRecords: BufferedUserRecord<T>[];
+  /**
+   * The objects given to `add`, the same objects (not copies), in order: the index is the
+   * sub-sequence number a consumer will see. An explicit hash key in them is as the caller wrote
+   * it; the container's bytes and `explicitHashKey` carry the canonical form.
+   */
+  userRecords: R[];
 }
 
 /** The outer partition key the KPL puts on aggregated records. */
@@ -75,19 +75,19 @@ export const AGGREGATED_PARTITION_KEY = 'a';
  * have if flushed now. A container holding a single record is emitted raw (the user's bytes and
  * key), as the KPL does; a record too big to share a container is emitted alone and raw.
  *
- * The aggregator keeps references to the records' data: don't modify it until it is emitted.
+ * The aggregator keeps the record objects given to `add` (they come back as the container's
+ * `userRecords`) and references to their data: pass a new object for every record, and modify
+ * neither the object nor its data until its container is emitted.
  */
-export class RecordAggregator<T = unknown> {
+export class RecordAggregator<R extends UserRecordInput = AggregatorUserRecord> {
   readonly maxCount: number;
   readonly maxSize: number;
   private readonly builder = new ContainerBuilder();
   /**
-   * The pending records' contexts by position. The records themselves live in the builder and
-   * become BufferedUserRecord objects only when their container is emitted: objects made one by
-   * one as records arrive would each outlive a few hundred add() calls, which the garbage
-   * collector charges for. Same storage rules as the builder's: capacity kept, slots cleared.
+   * The pending record objects by position, handed back as `userRecords` (no object is made per
+   * record). Same storage rules as the builder's: capacity kept, slots cleared at emit.
    */
-  private readonly contexts: (T | undefined)[] = [];
+  private readonly records: (R | undefined)[] = [];
 
   constructor(options: RecordAggregatorOptions = {}) {
     const resolved = resolveRecordAggregatorOptions(options);
@@ -115,7 +115,7 @@ export class RecordAggregator<T = unknown> {
    * the record like `add` (throws the same errors). An empty aggregator accepts any record that
    * is not too big to be aggregated at all.
    */
-  wouldFit(record: AggregatorUserRecord<T>): boolean {
+  wouldFit(record: R): boolean {
     const explicitHashKey = validateUserRecordInput(record);
     if (this.builder.count >= this.maxCount) return false;
     return this.builder.sizeWith(record.partitionKey, explicitHashKey, record.data.length) <= this.maxSize;
@@ -129,88 +129,74 @@ export class RecordAggregator<T = unknown> {
    * Throws InvalidPartitionKeyError / InvalidExplicitHashKeyError / InvalidDataError without
    * changing anything when the record is invalid.
    */
-  add(record: AggregatorUserRecord<T>): readonly AggregatedRecord<T>[] {
+  add(record: R): readonly AggregatedRecord<R>[] {
     const explicitHashKey = validateRecordExceptPartitionKey(record);
     const { partitionKey, data } = record;
     const builder = this.builder;
     const count = builder.count;
     // tryAdd validates the partition key (before changing anything) unless the builder has met it before.
     if (builder.tryAdd(partitionKey, explicitHashKey, data, this.maxSize)) {
-      this.setContext(count, record.context);
+      this.keep(count, record);
       return count + 1 >= this.maxCount ? [this.emit()] : NOTHING_EMITTED;
     }
-    if (count === 0) return [this.emitAlone(bufferedRecord(partitionKey, explicitHashKey, data, record.context))];
+    if (count === 0) return [this.emitAlone(record, partitionKey, explicitHashKey, data)];
     const out = [this.emit()];
     if (builder.tryAdd(partitionKey, explicitHashKey, data, this.maxSize)) {
-      this.setContext(0, record.context);
+      this.keep(0, record);
     } else {
-      out.push(this.emitAlone(bufferedRecord(partitionKey, explicitHashKey, data, record.context)));
+      out.push(this.emitAlone(record, partitionKey, explicitHashKey, data));
     }
     return out;
   }
 
   /** Emits the current container (raw when it holds one record), or undefined when empty. */
-  flush(): AggregatedRecord<T> | undefined {
+  flush(): AggregatedRecord<R> | undefined {
     return this.builder.count === 0 ? undefined : this.emit();
   }
 
-  private setContext(index: number, context: T | undefined): void {
-    const contexts = this.contexts;
-    if (index < contexts.length) contexts[index] = context;
-    else contexts.push(context);
+  private keep(index: number, record: R): void {
+    const records = this.records;
+    if (index < records.length) records[index] = record;
+    else records.push(record);
   }
 
-  private emit(): AggregatedRecord<T> {
+  private emit(): AggregatedRecord<R> {
     const builder = this.builder;
     const count = builder.count;
-    const contexts = this.contexts;
-    let result: AggregatedRecord<T>;
-    if (count === 1) {
-      result = this.emitAlone(bufferedRecord(builder.partitionKeyAt(0), builder.explicitHashKeyAt(0), builder.dataAt(0), contexts[0]));
-    } else {
-      const userRecords = new Array<BufferedUserRecord<T>>(count);
-      for (let i = 0; i < count; i++) {
-        userRecords[i] = bufferedRecord(builder.partitionKeyAt(i), builder.explicitHashKeyAt(i), builder.dataAt(i), contexts[i]);
-      }
-      result = {
-        partitionKey: AGGREGATED_PARTITION_KEY,
-        explicitHashKey: userRecords[0]!.explicitHashKey ?? builder.firstPartitionKeyHashKey(),
-        data: builder.encode(),
-        aggregated: true,
-        userRecords,
-      };
-    }
+    const records = this.records;
+    const result =
+      count === 1
+        ? this.emitAlone(records[0]!, builder.partitionKeyAt(0), builder.explicitHashKeyAt(0), builder.dataAt(0))
+        : {
+            partitionKey: AGGREGATED_PARTITION_KEY,
+            explicitHashKey: builder.explicitHashKeyAt(0) ?? builder.firstPartitionKeyHashKey(),
+            data: builder.encode(),
+            aggregated: true,
+            userRecords: records.slice(0, count) as R[],
+          };
     builder.reset();
-    if (contexts.length > MAX_RETAINED_CONTEXTS) contexts.length = 0;
-    else contexts.fill(undefined, 0, count);
+    if (records.length > MAX_RETAINED_RECORDS) records.length = 0;
+    else records.fill(undefined, 0, count);
     return result;
   }
 
-  /** A lone record goes out raw, with the user's partition key, routed by its own hash key. */
-  private emitAlone(record: BufferedUserRecord<T>): AggregatedRecord<T> {
+  /**
+   * A lone record goes out raw, with the user's partition key and bytes, routed by its own hash key
+   * (canonical). The key and data are the ones read at add().
+   */
+  private emitAlone(record: R, partitionKey: string, explicitHashKey: string | undefined, data: Uint8Array): AggregatedRecord<R> {
     return {
-      partitionKey: record.partitionKey,
-      explicitHashKey: record.explicitHashKey ?? this.builder.hashKeyOf(record.partitionKey),
-      data: record.data,
+      partitionKey,
+      explicitHashKey: explicitHashKey ?? this.builder.hashKeyOf(partitionKey),
+      data,
       aggregated: false,
       userRecords: [record],
     };
   }
 }
 
-/** `contexts` keeps its storage between containers up to this many slots. */
-const MAX_RETAINED_CONTEXTS = 65536;
+/** `records` keeps its storage between containers up to this many slots. */
+const MAX_RETAINED_RECORDS = 65536;
 
 /** What `add` returns when no container was completed: one shared frozen array. */
 const NOTHING_EMITTED: readonly never[] = Object.freeze([]);
-
-/** One object literal per shape (absent fields are omitted, not undefined): no hidden-class transitions. */
-function bufferedRecord<T>(
-  partitionKey: string,
-  explicitHashKey: string | undefined,
-  data: Uint8Array,
-  context: T | undefined,
-): BufferedUserRecord<T> {
-  if (explicitHashKey === undefined) return context === undefined ? { partitionKey, data } : { partitionKey, data, context };
-  return context === undefined ? { partitionKey, explicitHashKey, data } : { partitionKey, explicitHashKey, data, context };
-}

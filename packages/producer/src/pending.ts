@@ -130,7 +130,7 @@ export function recordBytes(partitionKey: string, data: Uint8Array): number {
 }
 
 export function containerFromAggregated(agg: AggregatedRecord<PendingRecord>, predictedShardId: string | undefined): Container {
-  const records = agg.userRecords.map((u) => u.context!);
+  const records = agg.userRecords;
   let deadline = Infinity;
   let expiration = Infinity;
   for (const r of records) {

@@ -635,10 +635,7 @@ export class KinesisProducer {
       const containers: Container[] = [];
       if (this.options.aggregationEnabled) {
         const agg = new RecordAggregator<PendingRecord>({ maxCount: this.options.aggregationMaxCount, maxSize: this.containerMaxSize });
-        for (const r of list) {
-          const input = r.explicitHashKey === undefined ? { partitionKey: r.partitionKey, data: r.data, context: r } : { partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: r.data, context: r };
-          for (const done of agg.add(input)) containers.push(containerFromAggregated(done, shardId));
-        }
+        for (const r of list) for (const done of agg.add(r)) containers.push(containerFromAggregated(done, shardId));
         const last = agg.flush();
         if (last) containers.push(containerFromAggregated(last, shardId));
       } else {

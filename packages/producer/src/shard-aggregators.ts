@@ -1,9 +1,7 @@
-import { RecordAggregator, type AggregatorUserRecord } from '@kinesis-kit/aggregation';
+import { RecordAggregator } from '@kinesis-kit/aggregation';
 import type { Clock } from '@kinesis-kit/core';
 import { containerFromAggregated, type Container, type PendingRecord } from './pending.js';
 
-const EMPTY = new Uint8Array(0);
-type AggregatedRecordList = ReturnType<RecordAggregator<PendingRecord>['add']>;
 
 interface Slot {
   aggregator: RecordAggregator<PendingRecord>;
@@ -22,12 +20,6 @@ interface Slot {
  */
 export class ShardAggregators {
   private readonly slots = new Map<string, Slot>();
-  /**
-   * Reused inputs for RecordAggregator.add (it copies what it keeps), one per shape so neither
-   * object changes its hidden class: no allocation per record.
-   */
-  private readonly input: AggregatorUserRecord<PendingRecord> = { partitionKey: '', data: EMPTY, context: undefined };
-  private readonly inputWithHashKey: AggregatorUserRecord<PendingRecord> = { partitionKey: '', explicitHashKey: '', data: EMPTY, context: undefined };
 
   constructor(
     private readonly limits: { maxCount: number; maxSize: number },
@@ -55,21 +47,8 @@ export class ShardAggregators {
       slot = { aggregator: new RecordAggregator<PendingRecord>(this.limits), cancelTimer: undefined, timerDue: Infinity, closed: !this.isOpen(shardId) };
       this.slots.set(shardId, slot);
     }
-    let input = this.input;
-    if (record.explicitHashKey !== undefined) {
-      input = this.inputWithHashKey;
-      input.explicitHashKey = record.explicitHashKey;
-    }
-    input.partitionKey = record.partitionKey;
-    input.data = record.data;
-    input.context = record;
-    let done: AggregatedRecordList;
-    try {
-      done = slot.aggregator.add(input);
-    } finally {
-      input.data = EMPTY;
-      input.context = undefined;
-    }
+    // The aggregator keeps the record itself and hands it back in the container's userRecords.
+    const done = slot.aggregator.add(record);
     for (const agg of done) this.emit(containerFromAggregated(agg, shardId));
     if (slot.aggregator.count === 0) {
       this.disarm(slot);
@@ -108,7 +87,7 @@ export class ShardAggregators {
     this.disarm(slot);
     const agg = slot.aggregator.flush();
     this.slots.delete(shardId);
-    return agg ? agg.userRecords.map((u) => u.context!) : [];
+    return agg ? agg.userRecords : [];
   }
 
   /**
