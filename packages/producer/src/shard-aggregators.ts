@@ -2,7 +2,6 @@ import { RecordAggregator } from '@kinesis-kit/aggregation';
 import type { Clock } from '@kinesis-kit/core';
 import { containerFromAggregated, type Container, type PendingRecord } from './pending.js';
 
-
 interface Slot {
   aggregator: RecordAggregator<PendingRecord>;
   cancelTimer: (() => void) | undefined;
