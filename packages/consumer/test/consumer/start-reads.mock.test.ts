@@ -71,12 +71,17 @@ describe('start() on an existing lease table (mock)', () => {
     return { backend, items };
   }
 
+  /** Starts the counted worker; the lease-table calls its start() made, by command. */
+  async function startCounted(backend: Backend, extra: Partial<ConsumerSettings> = {}): Promise<{ consumer: KinesisConsumer; atStart: Map<string, number> }> {
+    const counts = countTableCalls(backend);
+    const consumer = backends.track(countedConsumerOf(backend, extra));
+    await consumer.start();
+    return { consumer, atStart: new Map(counts) };
+  }
+
   it('describes and scans the table once before its taker pass, and the restarted worker keeps its leases', async () => {
     const { backend, items } = await leasesLeftByEarlierRun();
-    const counts = countTableCalls(backend);
-    const consumer = backends.track(countedConsumerOf(backend));
-    await consumer.start();
-    const atStart = new Map(counts);
+    const { consumer, atStart } = await startCounted(backend);
 
     expect(atStart.get('DescribeTableCommand')).toBe(1);
     expect(atStart.get('ScanCommand')).toBe(2);
@@ -90,10 +95,7 @@ describe('start() on an existing lease table (mock)', () => {
   it('the first shard sync works from the shared listing: a missing lease is created without a Scan of its own', async () => {
     const { backend } = await leasesLeftByEarlierRun();
     await backend.dynamoDb.send(new DeleteItemCommand({ TableName: APP, Key: { leaseKey: { S: 'shardId-000000000003' } } }));
-    const counts = countTableCalls(backend);
-    const consumer = backends.track(countedConsumerOf(backend));
-    await consumer.start();
-    const atStart = new Map(counts);
+    const { consumer, atStart } = await startCounted(backend);
 
     expect(atStart.get('DescribeTableCommand')).toBe(1);
     expect(atStart.get('PutItemCommand')).toBe(1);
@@ -105,7 +107,6 @@ describe('start() on an existing lease table (mock)', () => {
 
   it('a listing that grew older than 10 s is not reused: the coordinator and the shard sync read the table again', async () => {
     const { backend } = await leasesLeftByEarlierRun();
-    const counts = countTableCalls(backend);
     // Monotonic time jumps 11 s once the check's Scan has answered (what a slow fan-out registration does).
     let offset = 0;
     const clock: Clock = { now: () => systemClock.now(), monotonic: () => systemClock.monotonic() + offset, setTimer: (fn, ms) => systemClock.setTimer(fn, ms) };
@@ -117,9 +118,7 @@ describe('start() on an existing lease table (mock)', () => {
       },
       { step: 'initialize', name: 'ageTheListing' },
     );
-    const consumer = backends.track(countedConsumerOf(backend, { clock }));
-    await consumer.start();
-    const atStart = new Map(counts);
+    const { consumer, atStart } = await startCounted(backend, { clock });
 
     expect(atStart.get('DescribeTableCommand')).toBe(2);
     expect(atStart.get('ScanCommand')).toBe(4);
