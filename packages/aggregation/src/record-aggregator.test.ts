@@ -184,6 +184,24 @@ describe('RecordAggregator', () => {
     expect(deaggregate({ Data: out.data, PartitionKey: out.partitionKey, SequenceNumber: '1' }).map((r) => r.subSequenceNumber)).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('takePending() empties the container without emitting it and hands back the objects given, in order', () => {
+    const aggregator = new RecordAggregator();
+    expect(aggregator.takePending()).toEqual([]);
+    const given = [rec('k0', 3, { context: 0 }), rec('k1', 4, { context: 1 }), rec('k0', 5, { context: 2 })];
+    for (const r of given) aggregator.add(r);
+    const taken = aggregator.takePending();
+    expect(taken).toHaveLength(3);
+    taken.forEach((r, i) => expect(r).toBe(given[i]));
+    expect([aggregator.count, aggregator.size, aggregator.flush()]).toEqual([0, 0, undefined]);
+    expect(aggregator.takePending()).toEqual([]);
+    // The next container starts afresh: its key table in its own order of first appearance.
+    const next = [rec('k1', 6), rec('k0', 7)];
+    for (const r of next) aggregator.add(r);
+    const out = aggregator.flush()!;
+    expect(out.userRecords).toEqual(next);
+    expect(hex(out.data)).toBe(hex(encodeAggregatedRecord(next)));
+  });
+
   it('emits the container that reaches maxCount from add()', () => {
     const aggregator = new RecordAggregator({ maxCount: 3 });
     expect(aggregator.add(rec('a', 1))).toEqual([]);

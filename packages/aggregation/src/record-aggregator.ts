@@ -154,6 +154,19 @@ export class RecordAggregator<R extends UserRecordInput = AggregatorUserRecord> 
     return this.builder.count === 0 ? undefined : this.emit();
   }
 
+  /**
+   * Empties the current container without encoding it and returns its records, the objects given
+   * to `add`, in order (empty when nothing is pending). For records that must not go out in this
+   * container after all, e.g. the shard it was routed to has closed and they are routed again.
+   */
+  takePending(): R[] {
+    const count = this.builder.count;
+    if (count === 0) return [];
+    const pending = this.records.slice(0, count) as R[];
+    this.clear(count);
+    return pending;
+  }
+
   private keep(index: number, record: R): void {
     const records = this.records;
     if (index < records.length) records[index] = record;
@@ -174,10 +187,16 @@ export class RecordAggregator<R extends UserRecordInput = AggregatorUserRecord> 
             aggregated: true,
             userRecords: records.slice(0, count) as R[],
           };
-    builder.reset();
+    this.clear(count);
+    return result;
+  }
+
+  /** Starts the next container: the builder reset, the `count` record slots released. */
+  private clear(count: number): void {
+    this.builder.reset();
+    const records = this.records;
     if (records.length > MAX_RETAINED_RECORDS) records.length = 0;
     else records.fill(undefined, 0, count);
-    return result;
   }
 
   /**

@@ -84,9 +84,8 @@ export class ShardAggregators {
     const slot = this.slots.get(shardId);
     if (!slot) return [];
     this.disarm(slot);
-    const agg = slot.aggregator.flush();
     this.slots.delete(shardId);
-    return agg ? agg.userRecords : [];
+    return slot.aggregator.takePending();
   }
 
   /**

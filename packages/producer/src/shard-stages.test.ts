@@ -57,6 +57,24 @@ describe('ShardAggregators: aggregators of closed shards', () => {
     expect([...aggs.shardIds()]).toEqual(['d']);
     expect(clock.pendingTimers).toBe(0);
   });
+
+  it('hand back their buffered records on takeRecords, in order, with nothing emitted and no timer left', async () => {
+    const clock = new ManualClock();
+    const emitted: PendingRecord[][] = [];
+    const aggs = new ShardAggregators({ maxCount: 100, maxSize: 51200 }, clock, (c) => emitted.push(c.records), () => true);
+    const buffered = [record(1, 100), record(2, 50), record(3, 100)];
+    for (const r of buffered) aggs.add('a', r);
+    aggs.add('b', record(4, 100));
+    const taken = aggs.takeRecords('a');
+    expect(taken).toHaveLength(3);
+    taken.forEach((r, i) => expect(r).toBe(buffered[i]));
+    expect([...aggs.shardIds()]).toEqual(['b']);
+    expect(clock.pendingTimers).toBe(1); // b's; a's was cancelled
+    expect(aggs.takeRecords('a')).toEqual([]);
+    await clock.advance(100); // only b's container leaves at the deadline
+    expect(emitted.map((records) => records.map((r) => r.id))).toEqual([[4]]);
+    expect(clock.pendingTimers).toBe(0);
+  });
 });
 
 describe('LimiterStage: queues of closed shards', () => {
