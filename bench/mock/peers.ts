@@ -10,6 +10,7 @@ import type http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startChild } from '../child-process.js';
 import { startDoNothingServer } from '../do-nothing-server.js';
 
 const require = createRequire(import.meta.url);
@@ -23,50 +24,19 @@ export interface Target {
   cpuMicros?: () => Promise<number>;
 }
 
-/** Starts `server-child.ts <which>` and talks to it over stdin/stdout. */
+/** Starts `server-child.ts <which>`: it prints `READY <endpoint>` and answers each `cpu` line with `CPU <µs>`. */
 export async function startChildTarget(which: 'ours' | 'kinesalite' | 'noop', name: string): Promise<Target> {
-  const child = spawn(process.execPath, ['--conditions=@kinesis-kit/source', '--import', 'tsx', path.join(here, 'server-child.ts'), which], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
-  let buffered = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      waiting.shift()?.resolve(line);
-    }
-  });
-  // One exit listener for every pending reply (a listener per request would pile up).
-  child.once('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`${which} exited with ${code}`));
-  });
-  const nextLine = () =>
-    new Promise<string>((resolve, reject) => {
-      if (child.exitCode !== null) reject(new Error(`${which} exited with ${child.exitCode}`));
-      else waiting.push({ resolve, reject });
-    });
-  const ready = await nextLine();
-  if (!ready.startsWith('READY ')) throw new Error(`${which}: unexpected ${ready}`);
+  const child = startChild(path.join(here, 'server-child.ts'), [which]);
+  const endpoint = await child.line('READY ');
   return {
     name,
-    endpoint: ready.slice('READY '.length),
+    endpoint,
     cpuMicros: async () => {
-      const reply = nextLine();
-      child.stdin.write('cpu\n');
-      return Number((await reply).slice('CPU '.length));
+      const reply = child.line('CPU ');
+      child.send('cpu');
+      return Number(await reply);
     },
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.stdin.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    close: () => child.close(),
   };
 }
 

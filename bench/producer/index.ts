@@ -19,11 +19,12 @@
  * mode; the do-nothing endpoint is ../do-nothing-server.ts, shared with bench/mock), rss-child.ts (row 4, fresh process), profile.ts
  * (the limits-off producer row alone, for `node --cpu-prof`; not run by the suite).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { BatchFailedError, KinesisProducer, UserRecordFailedError } from '@kinesis-kit/producer';
+import { startChild } from '../child-process.js';
 import type { BenchRow, BenchSuite } from '../lib.js';
 import { benchClient, plainLoop, RECORD_BYTES, RECORDS_PER_CALL, recordData, recordKey } from './workload.js';
 
@@ -38,30 +39,9 @@ interface ServerChild {
 }
 
 export async function startServer(mode: 'on' | 'off' | 'noop'): Promise<ServerChild> {
-  const child = spawn(process.execPath, [...NODE_ARGS, path.join(here, 'server-child.ts'), mode, String(SHARDS)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const endpoint = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (c: string) => {
-      buf += c;
-      const m = /READY (\S+)\n/.exec(buf);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
-  });
-  return {
-    endpoint,
-    close: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.stdin.end();
-      const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
+  const child = startChild(path.join(here, 'server-child.ts'), [mode, String(SHARDS)]);
+  const endpoint = await child.line('READY ');
+  return { endpoint, close: () => child.close() };
 }
 
 interface ProducerFigures {
