@@ -292,15 +292,17 @@ describe('RecordAggregator', () => {
     });
   });
 
-  it('keeps exact sizes, limits and order for random sequences (size before flush = emitted bytes)', () => {
+  it('keeps exact sizes, limits and order for random sequences (size before flush = emitted bytes; takePending between adds)', () => {
     fc.assert(
       fc.property(
         fc.array(userRecordArbitrary, { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 64, max: 3000 }),
         fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(4294967295)),
-        (records, maxSize, maxCount) => {
+        fc.array(fc.nat({ max: 59 }), { maxLength: 4 }),
+        (records, maxSize, maxCount, takeAfter) => {
           const aggregator = new RecordAggregator<AggregatorUserRecord<number>>({ maxSize, maxCount });
-          const emitted: AggregatedRecord<AggregatorUserRecord<number>>[] = [];
+          /** The records' indices in the order they left the aggregator, emitted or taken back. */
+          const handedBack: number[] = [];
           let pending: AggregatorUserRecord<number>[] = [];
           const check = (container: AggregatedRecord<AggregatorUserRecord<number>>) => {
             const { userRecords } = container;
@@ -318,7 +320,7 @@ describe('RecordAggregator', () => {
             }
             const first = userRecords[0]!;
             expect(container.explicitHashKey).toBe(first.explicitHashKey ?? partitionKeyToHashKey(first.partitionKey).toString());
-            emitted.push(container);
+            handedBack.push(...userRecords.map((r) => r.context!));
           };
           records.forEach((input, i) => {
             const record = { ...input, context: i };
@@ -335,6 +337,13 @@ describe('RecordAggregator', () => {
             expect(aggregator.count).toBe(pending.length);
             expect(aggregator.count).toBeLessThan(maxCount);
             expect(aggregator.size).toBe(expectedSize(pending));
+            if (takeAfter.includes(i)) {
+              const taken = aggregator.takePending();
+              expect(taken).toEqual(pending);
+              handedBack.push(...taken.map((r) => r.context!));
+              pending = [];
+              expect([aggregator.count, aggregator.size]).toEqual([0, 0]);
+            }
           });
           const sizeBefore = aggregator.size;
           const last = aggregator.flush();
@@ -343,7 +352,7 @@ describe('RecordAggregator', () => {
             check(last);
           }
           // Nothing lost, nothing reordered.
-          expect(emitted.flatMap((c) => c.userRecords.map((r) => r.context))).toEqual(records.map((_, i) => i));
+          expect(handedBack).toEqual(records.map((_, i) => i));
         },
       ),
       { numRuns: 150 },
