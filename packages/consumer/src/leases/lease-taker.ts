@@ -1,4 +1,5 @@
-import { abortReason, errorFields, isAbortError, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import { abortReason, classifyAwsError, errorFields, isAbortError, RepeatedLog, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import { DynamoDbOperationError } from '../errors.js';
 import type { LeaseAcquisition, LeaseCoordinatorEvents, TakerRunEvent } from './events.js';
 import type { Lease } from './lease.js';
 import type { LeaseRenewer } from './lease-renewer.js';
@@ -42,8 +43,12 @@ export class LeaseTaker {
   private takeStreak = 0;
   private readonly semaphore = new Semaphore(TAKE_CONCURRENCY);
   private warnedMultiStream = false;
+  /** Failed takes are said once per error code per interval (a DynamoDB outage would otherwise log every pass). */
+  private readonly failureLog: RepeatedLog;
 
-  constructor(private readonly o: LeaseTakerOptions) {}
+  constructor(private readonly o: LeaseTakerOptions) {
+    this.failureLog = new RepeatedLog(o.clock);
+  }
 
   /**
    * Start-up: renews (takes with the same owner) every lease the table says is ours, even if it
@@ -246,7 +251,8 @@ export class LeaseTaker {
     } catch (err) {
       if (isAbortError(err) || signal?.aborted) return 'failed';
       this.o.metrics.call('TakeLease', false, started, { Operation: LeaseMetricOperation.take });
-      this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err) }, 'take failed');
+      const code = classifyAwsError(err instanceof DynamoDbOperationError ? err.cause : err).code;
+      this.failureLog.note(code, (repeats) => this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err), ...repeats }, 'take failed'));
       return 'failed';
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LeaseAcquiredEvent, LeaseLostEvent } from '@kinesis-kit/consumer';
-import { type Fleet, type FleetWorker, seedLeases, useFleetPerTest } from './harness.js';
+import { type Fleet, type FleetWorker, HAND_RUN_TAKER, seedLeases, useFleetPerTest } from './harness.js';
 
 const newFleet = useFleetPerTest();
 let fleet: Fleet;
@@ -184,6 +184,22 @@ describe('lease balancing (KCL 2.x protocol on dynalite)', () => {
     const before = a.io.counts.get('UpdateItemCommand') ?? 0;
     expect(await a.coordinator.runTakerOnce()).toMatchObject({ taken: 0, failed: 1 });
     expect((a.io.counts.get('UpdateItemCommand') ?? 0) - before).toBe(1);
+    a.io.setFault(undefined);
+  });
+
+  it('says failed takes once per error code per 10 s, then with how many went unsaid', async () => {
+    const said: { suppressed?: number }[] = [];
+    const noop = () => undefined;
+    const logger = { debug: noop, info: noop, error: noop, warn: (fields: object, message?: string) => void (message === 'take failed' && said.push(fields)) };
+    const [a] = (await startFleet(1, 4, { ...HAND_RUN_TAKER, logger })) as [FleetWorker];
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:UpdateItem'), { name: 'AccessDeniedException' });
+    a.io.setFault((name) => (name === 'UpdateItemCommand' ? denied : undefined));
+    for (let pass = 0; pass < 3; pass++) expect(await a.coordinator.runTakerOnce()).toMatchObject({ failed: 1 });
+    expect(said).toHaveLength(1);
+    expect(said[0]!.suppressed).toBeUndefined();
+    await fleet.clock.advance(10_000);
+    await a.coordinator.runTakerOnce();
+    expect(said.map((f) => f.suppressed)).toEqual([undefined, 2]);
     a.io.setFault(undefined);
   });
 
