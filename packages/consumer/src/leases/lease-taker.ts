@@ -1,5 +1,5 @@
-import { abortReason, classifyAwsError, errorFields, isAbortError, RepeatedLog, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
-import { DynamoDbOperationError } from '../errors.js';
+import { abortReason, errorFields, isAbortError, RepeatedLog, Semaphore, type Clock, type Logger, type TypedEmitter } from '@kinesis-kit/core';
+import { awsCodeOf } from './dynamodb-call.js';
 import type { LeaseAcquisition, LeaseCoordinatorEvents, TakerRunEvent } from './events.js';
 import type { Lease } from './lease.js';
 import type { LeaseRenewer } from './lease-renewer.js';
@@ -251,8 +251,7 @@ export class LeaseTaker {
     } catch (err) {
       if (isAbortError(err) || signal?.aborted) return 'failed';
       this.o.metrics.call('TakeLease', false, started, { Operation: LeaseMetricOperation.take });
-      const code = classifyAwsError(err instanceof DynamoDbOperationError ? err.cause : err).code;
-      this.failureLog.note(code, (repeats) => this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err), ...repeats }, 'take failed'));
+      this.failureLog.note(awsCodeOf(err) ?? 'unknown', (repeats) => this.o.logger.warn({ leaseKey: observed.leaseKey, ...errorFields(err), ...repeats }, 'take failed'));
       return 'failed';
     }
   }
