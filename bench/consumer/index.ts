@@ -15,7 +15,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { FanOutRequestHandler, KinesisConsumer, type ConsumerHandler, type ConsumerSettings, type KinesisConsumerOptions } from '@kinesis-kit/consumer';
 import { KinesisProducer } from '@kinesis-kit/producer';
-import type { BenchRow, BenchSuite } from '../lib.js';
+import { waitFor, type BenchRow, type BenchSuite } from '../lib.js';
 import { startChild, startMockChild } from './children.js';
 import { peerRecordData, startPeerPoller } from './peer-poller.js';
 import { preloadAggregated } from './preload.js';
@@ -56,14 +56,6 @@ function consumerOptions(c: Clients, streamName: string, extra: Partial<Consumer
     initialPosition: 'TRIM_HORIZON',
     ...extra,
   };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 async function throughput(quick: boolean): Promise<{ ours: number; peer: number; fanOut: number; fanOutSdk: number; records: number }> {

@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { KinesisConsumer } from '@kinesis-kit/consumer';
 import { startMockServer } from '@kinesis-kit/mock';
+import { waitFor } from '../lib.js';
 
 export interface FleetStart {
   /** Wall seconds from the first worker's start() until every shard is held and the split is even. */
@@ -16,14 +17,7 @@ export interface FleetStart {
 }
 
 const TIMEOUT_MS = 120_000;
-
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const POLL_MS = 20;
 
 export async function runConsumerFleet(shards: number, offsets: readonly number[]): Promise<FleetStart> {
   const server = await startMockServer({ limits: false });
@@ -33,7 +27,8 @@ export async function runConsumerFleet(shards: number, offsets: readonly number[
   const workers: KinesisConsumer[] = [];
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: 'fleet', ShardCount: shards }));
-    await until(async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'fleet' }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE', 'the stream');
+    const active = async () => (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'fleet' }))).StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
+    await waitFor(active, TIMEOUT_MS, 'the stream', POLL_MS);
     let steals = 0;
     const t0 = performance.now();
     await Promise.all(
@@ -54,10 +49,11 @@ export async function runConsumerFleet(shards: number, offsets: readonly number[
       }),
     );
     const held = (): number[] => workers.map((w) => w.status().shards.length);
-    await until(() => {
+    const balanced = (): boolean => {
       const counts = held();
       return counts.reduce((a, b) => a + b, 0) === shards && Math.max(...counts) - Math.min(...counts) <= 1;
-    }, 'a balanced split');
+    };
+    await waitFor(balanced, TIMEOUT_MS, 'a balanced split', POLL_MS);
     return { seconds: (performance.now() - t0) / 1000, steals };
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
